@@ -1,0 +1,1 @@
+"""Shared Streamlit UI parts: filters, Plotly figure builders, cached data access."""

@@ -1,0 +1,1 @@
+"""Tickerlake lake: storage config, table contracts, Delta IO, on-demand queries and pure analytics."""

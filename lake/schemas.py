@@ -1,0 +1,230 @@
+"""Table contracts: the columns, dtypes and keys every source and every layer agrees on.
+
+Every source (Massive/Polygon, Finnhub, FMP, the synthetic market) turns its raw
+records into frames with exactly these schemas, so the rest of the pipeline runs
+one code path. Prices are in dollars, volumes in shares, dates are exchange-local
+trading dates, timestamps are UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """A table's name, layer, key columns and Polars schema."""
+
+    name: str
+    layer: str
+    key: tuple[str, ...]
+    schema: pl.Schema
+    partition_by: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        """Relative location of the table inside the lake, e.g. `silver/daily_bars`."""
+        return f"{self.layer}/{self.name}"
+
+    def conform(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Return `frame` with exactly this contract's columns, in order, cast to its dtypes.
+
+        Missing columns raise `pl.exceptions.ColumnNotFoundError`; extra columns are dropped.
+        """
+        return frame.select(
+            [pl.col(name).cast(dtype, strict=True) for name, dtype in self.schema.items()]
+        )
+
+
+DAILY_BARS = TableContract(
+    name="daily_bars",
+    layer="silver",
+    key=("ticker", "date"),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "date": pl.Date,
+            "open": pl.Float64,
+            "high": pl.Float64,
+            "low": pl.Float64,
+            "close": pl.Float64,
+            "volume": pl.Float64,
+            "vwap": pl.Float64,
+            "transactions": pl.Int64,
+            "year": pl.Int32,
+        }
+    ),
+    partition_by=("year",),
+)
+
+TICKERS = TableContract(
+    name="tickers",
+    layer="silver",
+    key=("ticker",),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "name": pl.String,
+            "cik": pl.String,
+            "composite_figi": pl.String,
+            "primary_exchange": pl.String,
+            "type": pl.String,
+            "sic_code": pl.String,
+            "sic_description": pl.String,
+            "sector": pl.String,
+            "market_cap": pl.Float64,
+            "shares_outstanding": pl.Float64,
+            "list_date": pl.Date,
+            "active": pl.Boolean,
+        }
+    ),
+)
+
+SPLITS = TableContract(
+    name="splits",
+    layer="silver",
+    key=("ticker", "execution_date"),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "execution_date": pl.Date,
+            "split_from": pl.Float64,
+            "split_to": pl.Float64,
+        }
+    ),
+)
+
+EARNINGS = TableContract(
+    name="earnings",
+    layer="silver",
+    key=("ticker", "report_date"),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "report_date": pl.Date,
+            "fiscal_quarter": pl.Int32,
+            "fiscal_year": pl.Int32,
+            "hour": pl.String,  # bmo (before open), amc (after close), dmh (during hours)
+            "eps_estimate": pl.Float64,  # may be null in real responses
+            "eps_actual": pl.Float64,  # null until reported
+            "surprise_pct": pl.Float64,
+            "revenue_estimate": pl.Float64,
+            "revenue_actual": pl.Float64,
+        }
+    ),
+)
+
+GRADES = TableContract(
+    name="grades",
+    layer="silver",
+    key=("ticker", "date", "firm"),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "date": pl.Date,
+            "firm": pl.String,
+            "previous_grade": pl.String,
+            "new_grade": pl.String,
+            "action": pl.String,  # upgrade, downgrade, maintain, initiate (lower case)
+        }
+    ),
+)
+
+NEWS = TableContract(
+    name="news",
+    layer="silver",
+    key=("id",),
+    schema=pl.Schema(
+        {
+            "id": pl.String,
+            "ticker": pl.String,
+            "published_utc": pl.Datetime("ms", "UTC"),
+            "title": pl.String,
+            "publisher": pl.String,
+            "article_url": pl.String,
+        }
+    ),
+)
+
+ADJUSTED_BARS = TableContract(
+    name="adjusted_bars",
+    layer="gold",
+    key=("ticker", "date"),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "date": pl.Date,
+            "open": pl.Float64,
+            "high": pl.Float64,
+            "low": pl.Float64,
+            "close": pl.Float64,
+            "volume": pl.Float64,
+            "vwap": pl.Float64,
+            "transactions": pl.Int64,
+            "split_factor": pl.Float64,  # raw price / adjusted price on this date
+        }
+    ),
+)
+
+SEGMENTS = TableContract(
+    name="segments",
+    layer="gold",
+    key=("ticker", "month"),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "month": pl.Date,  # first calendar day of the month
+            "market_cap": pl.Float64,  # dollars, at the month's last close
+            "cap_bucket": pl.String,  # mega, large, mid, small, micro
+            "avg_dollar_volume": pl.Float64,  # dollars per day over the month
+            "liquidity_rank": pl.Int32,  # 1 = most liquid that month
+            "liquidity_tier": pl.String,  # high, medium, low
+        }
+    ),
+)
+
+SILVER_TABLES: tuple[TableContract, ...] = (DAILY_BARS, TICKERS, SPLITS, EARNINGS, GRADES, NEWS)
+GOLD_TABLES: tuple[TableContract, ...] = (ADJUSTED_BARS, SEGMENTS)
+
+# Market definitions shared by every layer (see shared/reference/sources.md).
+CAP_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("mega", 200e9),
+    ("large", 10e9),
+    ("mid", 2e9),
+    ("small", 300e6),
+    ("micro", 0.0),
+)
+LIQUIDITY_TIERS: tuple[str, ...] = ("high", "medium", "low")
+
+
+def cap_bucket(market_cap: pl.Expr) -> pl.Expr:
+    """Return the market-cap bucket name for a market cap in dollars."""
+    expr = pl.when(market_cap.is_null()).then(pl.lit(None, dtype=pl.String))
+    for name, floor in CAP_BUCKETS:
+        expr = expr.when(market_cap >= floor).then(pl.lit(name))
+    return expr.otherwise(pl.lit("micro"))
+
+
+SIC_DIVISIONS: tuple[tuple[int, int, str], ...] = (
+    (1, 9, "Agriculture, Forestry & Fishing"),
+    (10, 14, "Mining"),
+    (15, 17, "Construction"),
+    (20, 39, "Manufacturing"),
+    (40, 49, "Transportation & Utilities"),
+    (50, 51, "Wholesale Trade"),
+    (52, 59, "Retail Trade"),
+    (60, 67, "Finance, Insurance & Real Estate"),
+    (70, 89, "Services"),
+    (91, 99, "Public Administration"),
+)
+
+
+def sic_sector(sic_code: pl.Expr) -> pl.Expr:
+    """Return the SIC division name for a four-digit SIC code given as a string."""
+    major = sic_code.str.slice(0, 2).cast(pl.Int32, strict=False)
+    expr = pl.when(major.is_null()).then(pl.lit(None, dtype=pl.String))
+    for low, high, name in SIC_DIVISIONS:
+        expr = expr.when(major.is_between(low, high)).then(pl.lit(name))
+    return expr.otherwise(pl.lit("Nonclassifiable"))

@@ -1,0 +1,102 @@
+"""The one settings object: every knob comes from the environment (or `.env`).
+
+Secrets are `SecretStr`, so they never show in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Tickerlake configuration, read from environment variables (see `.env.example`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        validation_alias=AliasChoices("TICKERLAKE_DATA_DIR", "DATA_DIR"),
+        description="Runtime state: embedded services' pid files and logs, Airflow home.",
+    )
+    lake_uri: str = Field(
+        default="./data/lake",
+        validation_alias="LAKE_URI",
+        description="A local folder, or s3://bucket/prefix.",
+    )
+
+    aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    aws_region: str | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    aws_access_key_id: str | None = Field(default=None, validation_alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: SecretStr | None = Field(
+        default=None, validation_alias="AWS_SECRET_ACCESS_KEY"
+    )
+    aws_allow_http: bool = Field(default=False, validation_alias="AWS_ALLOW_HTTP")
+
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias="REDIS_URL",
+        description="Unset: the embedded Redis that `tickerlake services up` starts.",
+    )
+    redis_port: int = Field(
+        default=0,
+        validation_alias="TICKERLAKE_REDIS_PORT",
+        description="Port for the embedded Redis; 0 picks a free loopback port.",
+    )
+
+    massive_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MASSIVE_API_KEY", "POLYGON_API_KEY")
+    )
+    finnhub_api_key: SecretStr | None = Field(default=None, validation_alias="FINNHUB_API_KEY")
+    fmp_api_key: SecretStr | None = Field(default=None, validation_alias="FMP_API_KEY")
+
+    feed_url: str | None = Field(
+        default=None,
+        validation_alias="FEED_URL",
+        description="Unset: the local market simulator.",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None, validation_alias="ALERT_WEBHOOK_URL"
+    )
+
+    @property
+    def lake_is_s3(self) -> bool:
+        """True when the lake lives on S3 (or an S3-compatible store)."""
+        return self.lake_uri.startswith("s3://")
+
+    def storage_options(self) -> dict[str, str]:
+        """Return delta-rs/object_store storage options for the lake (empty for a local folder)."""
+        if not self.lake_is_s3:
+            return {}
+        options: dict[str, str] = {}
+        if self.aws_endpoint_url:
+            options["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        if self.aws_region:
+            options["AWS_REGION"] = self.aws_region
+        if self.aws_access_key_id:
+            options["AWS_ACCESS_KEY_ID"] = self.aws_access_key_id
+        if self.aws_secret_access_key is not None:
+            options["AWS_SECRET_ACCESS_KEY"] = self.aws_secret_access_key.get_secret_value()
+        if self.aws_allow_http or (self.aws_endpoint_url or "").startswith("http://"):
+            options["AWS_ALLOW_HTTP"] = "true"
+        return options
+
+    @property
+    def synthetic_sources(self) -> bool:
+        """True when no provider key is set: the synthetic market stands in for every source."""
+        return (
+            self.massive_api_key is None
+            and self.finnhub_api_key is None
+            and self.fmp_api_key is None
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once; call `get_settings.cache_clear()` to re-read)."""
+    return Settings()

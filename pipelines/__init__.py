@@ -1,0 +1,1 @@
+"""Tickerlake pipelines: sources, historical steps, realtime worker, simulator and the CLI."""
