@@ -1,0 +1,212 @@
+"""`make run` and `make airflow`: start what the platform needs, print where it is, stop it on Ctrl-C.
+
+Everything started here is a child of this process (or, for Redis, recorded in the
+data folder's run state), so one Ctrl-C or SIGTERM stops all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from lake.errors import TickerlakeError
+from lake.settings import Settings, get_settings
+from pipelines.services import port_is_free, redis_down, redis_status, redis_up
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STREAMLIT_ENTRY = PROJECT_ROOT / "app" / "main.py"
+Echo = Callable[[str], object]
+
+
+@dataclass
+class Child:
+    """A process the launcher started and must stop."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def lake_has_data(settings: Settings) -> bool:
+    """True when the lake holds the gold `adjusted_bars` table the dashboards read."""
+    from deltalake import DeltaTable
+
+    uri = f"{settings.lake_uri.rstrip('/')}/gold/adjusted_bars"
+    return DeltaTable.is_deltatable(uri, storage_options=settings.storage_options())
+
+
+def ensure_demo_lake(settings: Settings, echo: Echo) -> None:
+    """Build the synthetic demo lake when the lake is empty (first `make run`)."""
+    if lake_has_data(settings):
+        echo(f"Lake: {settings.lake_uri}")
+        return
+    echo(f"Lake {settings.lake_uri} is empty: building the demo lake (synthetic market)")
+    from pipelines.historical import build_demo
+    from pipelines.progress import rich_progress
+
+    with rich_progress() as progress:
+        build_demo(progress=progress)
+
+
+def wait_for_http(url: str, *, timeout_s: float, process: subprocess.Popen[bytes]) -> None:
+    """Wait until `url` answers 200, or raise if `process` dies or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise TickerlakeError(f"the process serving {url} exited (code {process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise TickerlakeError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+def streamlit_command(port: int) -> list[str]:
+    """Return the command that serves the app on 127.0.0.1:`port`."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(STREAMLIT_ENTRY),
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
+def realtime_commands() -> Sequence[tuple[str, list[str]]]:
+    """Return the live path's processes (simulator, worker) when the realtime package has them."""
+    try:
+        from pipelines.realtime.launch import realtime_processes
+    except ImportError:
+        return ()
+    return realtime_processes()
+
+
+def stop_children(children: Sequence[Child], *, timeout_s: float = 10.0) -> None:
+    """Terminate children (newest first) and wait for each; kill what lingers."""
+    for child in reversed(children):
+        if child.process.poll() is None:
+            child.process.terminate()
+    for child in reversed(children):
+        try:
+            child.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait(timeout=timeout_s)
+
+
+def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
+    """Start Redis, the demo lake if needed, the live path and Streamlit; block until Ctrl-C.
+
+    Returns the exit code: 0 after a clean stop, 1 when a child died on its own.
+    """
+    settings = get_settings()
+    if not port_is_free(streamlit_port):
+        raise TickerlakeError(
+            f"port {streamlit_port} on 127.0.0.1 is taken; stop what uses it "
+            "or run `tickerlake run --port N`"
+        )
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    started_redis = redis_status(settings) is None
+    status = redis_up(settings)
+    children: list[Child] = []
+    try:
+        echo(f"Redis with TimeSeries: {status.url} ({status.origin})")
+        ensure_demo_lake(settings, echo)
+        env = dict(os.environ, REDIS_URL=status.url)
+        for name, command in realtime_commands():
+            children.append(Child(name, subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)))
+        streamlit = subprocess.Popen(streamlit_command(streamlit_port), env=env, cwd=PROJECT_ROOT)
+        children.append(Child("streamlit", streamlit))
+        base = f"http://127.0.0.1:{streamlit_port}"
+        wait_for_http(f"{base}/_stcore/health", timeout_s=60, process=streamlit)
+        echo(f"Tickerlake app:  {base}")
+        echo(f"Health check:    {base}/_stcore/health")
+        echo("Airflow UI:      `make airflow` (separate terminal)")
+        echo("Press Ctrl-C to stop everything.")
+        while True:
+            for child in children:
+                if child.process.poll() is not None:
+                    echo(f"{child.name} exited (code {child.process.returncode}); stopping")
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        echo("Stopping…")
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup short
+        stop_children(children)
+        if started_redis:
+            redis_down(settings)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def airflow_environment(settings: Settings, *, port: int) -> dict[str, str]:
+    """Return the environment for `airflow standalone`: home under the data folder, our DAGs."""
+    home = (settings.data_dir / "airflow").resolve()
+    return dict(
+        os.environ,
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT_ROOT / "airflow"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
+        PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p),
+    )
+
+
+def airflow_password(home: Path) -> str | None:
+    """Return the admin password `airflow standalone` generated, once it has written it."""
+    path = home / "simple_auth_manager_passwords.json.generated"
+    try:
+        return json.loads(path.read_text()).get("admin")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def run_airflow(*, port: int = 8080, echo: Echo = print) -> int:
+    """Run `airflow standalone` until Ctrl-C; print the UI URL and the login."""
+    settings = get_settings()
+    if not port_is_free(port):
+        raise TickerlakeError(
+            f"port {port} on 127.0.0.1 is taken; stop what uses it or run `tickerlake airflow --port N`"
+        )
+    env = airflow_environment(settings, port=port)
+    home = Path(env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    airflow_bin = Path(sys.executable).parent / "airflow"
+    echo(f"Starting Airflow (home {home}); the first start migrates its database, about a minute")
+    log = (home / "standalone.log").open("ab")
+    process = subprocess.Popen([str(airflow_bin), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    child = Child("airflow", process)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout_s=300, process=process)
+        echo(f"Airflow UI: http://127.0.0.1:{port}")
+        echo(f"Login:      admin / {airflow_password(home) or f'see {home}/simple_auth_manager_passwords.json.generated'}")
+        echo(f"Log:        {home / 'standalone.log'}")
+        echo("Press Ctrl-C to stop Airflow.")
+        process.wait()
+        return process.returncode or 0
+    except KeyboardInterrupt:
+        echo("Stopping Airflow…")
+        return 0
+    finally:
+        stop_children([child], timeout_s=30)
+        log.close()

