@@ -185,8 +185,53 @@ SEGMENTS = TableContract(
     ),
 )
 
+DAILY_RETURNS = TableContract(
+    name="daily_returns",
+    layer="gold",
+    key=("ticker", "date"),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "date": pl.Date,
+            "close": pl.Float64,  # split-adjusted, dollars
+            "prev_close": pl.Float64,  # the ticker's previous trading day, adjusted
+            "pct_change": pl.Float64,  # percent versus prev_close
+            "volume": pl.Float64,  # split-adjusted shares
+            "dollar_volume": pl.Float64,  # close x volume, dollars
+        }
+    ),
+)
+
+EARNINGS_REACTIONS = TableContract(
+    name="earnings_reactions",
+    layer="gold",
+    key=("ticker", "report_date", "day"),
+    schema=pl.Schema(
+        {
+            "ticker": pl.String,
+            "report_date": pl.Date,
+            "hour": pl.String,
+            "fiscal_year": pl.Int32,
+            "fiscal_quarter": pl.Int32,
+            "eps_estimate": pl.Float64,
+            "eps_actual": pl.Float64,
+            "surprise_pct": pl.Float64,
+            "day": pl.Int32,  # trading days after day 0 (the last close before the news)
+            "date": pl.Date,
+            "close": pl.Float64,  # split-adjusted, dollars
+            "path": pl.Float64,  # close / day-0 close
+            "return_pct": pl.Float64,  # (path - 1) x 100
+        }
+    ),
+)
+
 SILVER_TABLES: tuple[TableContract, ...] = (DAILY_BARS, TICKERS, SPLITS, EARNINGS, GRADES, NEWS)
-GOLD_TABLES: tuple[TableContract, ...] = (ADJUSTED_BARS, SEGMENTS)
+GOLD_TABLES: tuple[TableContract, ...] = (
+    ADJUSTED_BARS,
+    SEGMENTS,
+    DAILY_RETURNS,
+    EARNINGS_REACTIONS,
+)
 
 # Market definitions shared by every layer (see shared/reference/sources.md).
 CAP_BUCKETS: tuple[tuple[str, float], ...] = (

@@ -1,0 +1,389 @@
+"""Delta tables by contract: open, read, write, MERGE-upsert, optimize and vacuum.
+
+Every function takes a `TableContract` (lake/schemas.py) and works the same on a local
+folder and on `s3://` (see lake/storage.py). Reads go through a cache of open
+`DeltaTable` handles: opening a table replays its log, which costs far more than the
+read of one ticker itself, so a handle is kept per table URI and brought up to date
+with `update_incremental()` (only the new log entries) at most every
+`HANDLE_REFRESH_SECONDS`, and immediately after every write made by this process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import polars as pl
+from deltalake import DeltaTable, WriterProperties, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+from lake.errors import TickerlakeError
+from lake.schemas import TableContract
+from lake.storage import storage_options, table_uri
+
+WriteMode = Literal["append", "overwrite"]
+Layout = Literal["sorted", "zorder", "compact"]
+
+# How stale a cached handle may be before a read checks the log for new versions.
+HANDLE_REFRESH_SECONDS = 1.0
+# Parquet row groups small enough that a one-ticker read (≈1,000 rows) decodes one or
+# two of them: row-group statistics prune the rest of a file.
+ROW_GROUP_ROWS = 16_384
+# Files of a few hundred thousand rows (DESIGN.md): few enough to list fast, small
+# enough that file statistics on (ticker, date) prune a one-ticker read to one file.
+FILE_ROWS = 250_000
+
+
+class TableMissing(TickerlakeError):
+    """The table has not been written yet."""
+
+
+@dataclass
+class _Handle:
+    table: DeltaTable
+    checked_at: float
+
+
+_handles: dict[str, _Handle] = {}
+_handles_lock = threading.Lock()
+
+
+def _writer_properties() -> WriterProperties:
+    return WriterProperties(max_row_group_size=ROW_GROUP_ROWS, compression="ZSTD")
+
+
+def exists(contract: TableContract, *, lake_uri: str | None = None) -> bool:
+    """True when `contract`'s table has at least one committed version."""
+    try:
+        open_table(contract, lake_uri=lake_uri)
+    except TableMissing:
+        return False
+    return True
+
+
+def open_table(
+    contract: TableContract, *, lake_uri: str | None = None, fresh: bool = False
+) -> DeltaTable:
+    """Return a cached open `DeltaTable` for `contract`, brought up to date.
+
+    The handle is refreshed with the log's new entries when it was last checked more
+    than `HANDLE_REFRESH_SECONDS` ago, or always with `fresh=True`. Raises
+    `TableMissing` when the table does not exist.
+    """
+    uri = table_uri(contract, lake_uri=lake_uri)
+    now = time.monotonic()
+    with _handles_lock:
+        handle = _handles.get(uri)
+    if handle is None:
+        try:
+            table = DeltaTable(uri, storage_options=storage_options(uri) or None)
+        except TableNotFoundError as exc:
+            raise TableMissing(
+                f"The lake has no table {contract.path} at {uri}: build it with "
+                "`tickerlake demo` (or `make run`), or load data with `tickerlake backfill`."
+            ) from exc
+        handle = _Handle(table=table, checked_at=now)
+        with _handles_lock:
+            _handles[uri] = handle
+    elif fresh or now - handle.checked_at > HANDLE_REFRESH_SECONDS:
+        handle.table.update_incremental()
+        handle.checked_at = now
+    return handle.table
+
+
+def forget_handles() -> None:
+    """Drop every cached table handle (e.g. after a lake was deleted and rebuilt)."""
+    with _handles_lock:
+        _handles.clear()
+
+
+def version(contract: TableContract, *, lake_uri: str | None = None) -> int:
+    """Return the table's latest committed version number."""
+    return open_table(contract, lake_uri=lake_uri, fresh=True).version()
+
+
+def history(contract: TableContract, *, lake_uri: str | None = None) -> list[dict[str, Any]]:
+    """Return the table's commit history, newest first (delta-rs `history()` entries)."""
+    return open_table(contract, lake_uri=lake_uri, fresh=True).history()
+
+
+def scan(
+    contract: TableContract,
+    *,
+    lake_uri: str | None = None,
+    version: int | None = None,
+) -> pl.LazyFrame:
+    """Return a lazy scan of the table through its cached handle.
+
+    Filters applied to the scan are pushed down: Delta file statistics and partitions
+    prune files, Parquet row-group statistics prune inside them.
+    """
+    table = open_table(contract, lake_uri=lake_uri)
+    if version is not None and version != table.version():
+        table = DeltaTable(
+            table.table_uri,
+            version=version,
+            storage_options=storage_options(table.table_uri) or None,
+        )
+    return pl.scan_delta(table, storage_options=_polars_options(table.table_uri))
+
+
+def read(
+    contract: TableContract,
+    *,
+    filters: pl.Expr | Sequence[pl.Expr] | None = None,
+    columns: Sequence[str] | None = None,
+    lake_uri: str | None = None,
+    version: int | None = None,
+) -> pl.DataFrame:
+    """Return the table's rows matching every filter, with only `columns` (default: all).
+
+    Raises `TableMissing` when the table does not exist.
+    """
+    frame = scan(contract, lake_uri=lake_uri, version=version)
+    if filters is not None:
+        exprs = [filters] if isinstance(filters, pl.Expr) else list(filters)
+        if exprs:
+            frame = frame.filter(*exprs)
+    if columns is not None:
+        frame = frame.select(columns)
+    return frame.collect()
+
+
+def write(
+    contract: TableContract,
+    frame: pl.DataFrame,
+    *,
+    mode: WriteMode,
+    lake_uri: str | None = None,
+    predicate: str | None = None,
+    sort_by: Sequence[str] | None = None,
+) -> int:
+    """Append `frame` to the table or overwrite it (all of it, or the rows matching a
+    SQL `predicate`); create the table when missing. Returns the new version.
+
+    The frame is conformed to the contract first; with `sort_by` it is sorted so that
+    files hold contiguous key ranges (what makes one-ticker reads prune).
+    """
+    data = contract.conform(frame)
+    if sort_by:
+        data = data.sort(list(sort_by))
+    uri = table_uri(contract, lake_uri=lake_uri)
+    write_deltalake(
+        uri,
+        data.to_arrow(),
+        mode=mode,
+        partition_by=list(contract.partition_by) or None,
+        predicate=predicate,
+        storage_options=storage_options(uri) or None,
+        writer_properties=_writer_properties(),
+        target_file_size=_target_file_bytes(data),
+        schema_mode="overwrite" if mode == "overwrite" and predicate is None else None,
+    )
+    return open_table(contract, lake_uri=lake_uri, fresh=True).version()
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a MERGE did: rows inserted and updated, and the table version after it."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    version: int
+    committed: bool
+
+    def as_dict(self) -> dict[str, int | bool]:
+        """Return the counts as a JSON-able dict."""
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "version": self.version,
+            "committed": self.committed,
+        }
+
+
+def merge_upsert(
+    contract: TableContract, frame: pl.DataFrame, *, lake_uri: str | None = None
+) -> MergeResult:
+    """MERGE `frame` into the table on the contract's key: new keys are inserted,
+    changed rows updated, identical rows left alone. Creates the table when missing.
+
+    Rows equal to what the table holds are dropped before the MERGE, so loading the
+    same data twice commits nothing the second time (same rows, same version).
+    Duplicate keys inside `frame` keep the last occurrence.
+    """
+    data = contract.conform(frame).unique(
+        subset=list(contract.key), keep="last", maintain_order=True
+    )
+    key = list(contract.key)
+    if not exists(contract, lake_uri=lake_uri):
+        if data.is_empty():
+            return MergeResult(0, 0, 0, -1, committed=False)
+        new_version = write(contract, data, mode="append", lake_uri=lake_uri, sort_by=key)
+        return MergeResult(data.height, 0, 0, new_version, committed=True)
+    table = open_table(contract, lake_uri=lake_uri, fresh=True)
+    if data.is_empty():
+        return MergeResult(0, 0, 0, table.version(), committed=False)
+
+    bounds = _key_bounds(contract, data)
+    current = (
+        pl.scan_delta(table, storage_options=_polars_options(table.table_uri))
+        .filter(*bounds)
+        .collect()
+    )
+    changed = data.join(current, on=list(data.columns), how="anti", nulls_equal=True)
+    if changed.is_empty():
+        return MergeResult(0, 0, data.height, table.version(), committed=False)
+    existing_keys = changed.join(current.select(key), on=key, how="semi", nulls_equal=True).height
+
+    predicate = " AND ".join([f"t.{name} = s.{name}" for name in key] + _sql_bounds(contract, data))
+    (
+        table.merge(
+            changed.to_arrow(),
+            predicate=predicate,
+            source_alias="s",
+            target_alias="t",
+            writer_properties=_writer_properties(),
+        )
+        .when_matched_update_all()
+        .when_not_matched_insert_all()
+        .execute()
+    )
+    new_version = open_table(contract, lake_uri=lake_uri, fresh=True).version()
+    return MergeResult(
+        inserted=changed.height - existing_keys,
+        updated=existing_keys,
+        unchanged=data.height - changed.height,
+        version=new_version,
+        committed=True,
+    )
+
+
+def optimize(
+    contract: TableContract,
+    *,
+    layout: Layout | None = None,
+    lake_uri: str | None = None,
+) -> dict[str, Any]:
+    """Compact small files and restore the read layout; returns delta-rs's metrics.
+
+    Default layout: tables keyed by ticker are z-ordered by `ticker` (one column, so
+    files end up sorted by ticker and file statistics prune a one-ticker read),
+    partition by partition; other tables are compacted. A no-op when the table is
+    missing.
+    """
+    if not exists(contract, lake_uri=lake_uri):
+        return {"skipped": "missing"}
+    table = open_table(contract, lake_uri=lake_uri, fresh=True)
+    chosen = layout or (
+        "zorder" if contract.key[0] == "ticker" and len(contract.key) > 1 else "compact"
+    )
+    optimizer = table.optimize
+    target = _target_file_bytes_for_rows(contract, FILE_ROWS)
+    if chosen == "zorder":
+        metrics = optimizer.z_order(
+            ["ticker"], target_size=target, writer_properties=_writer_properties()
+        )
+    elif chosen == "sorted":
+        data = pl.scan_delta(table, storage_options=_polars_options(table.table_uri)).collect()
+        new_version = write(
+            contract, data, mode="overwrite", lake_uri=lake_uri, sort_by=contract.key
+        )
+        metrics = {"rewritten_rows": data.height, "version": new_version}
+    else:
+        metrics = optimizer.compact(target_size=target, writer_properties=_writer_properties())
+    open_table(contract, lake_uri=lake_uri, fresh=True)
+    return {"layout": chosen, **metrics}
+
+
+def vacuum(
+    contract: TableContract,
+    *,
+    retention_hours: int = 168,
+    lake_uri: str | None = None,
+) -> list[str]:
+    """Delete files no longer referenced by versions newer than `retention_hours`.
+
+    Returns the deleted file paths; a no-op when the table is missing. Retention
+    below delta-rs's 7-day default is allowed (the demo and tests clean up at once).
+    """
+    if not exists(contract, lake_uri=lake_uri):
+        return []
+    table = open_table(contract, lake_uri=lake_uri, fresh=True)
+    deleted = table.vacuum(
+        retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False
+    )
+    open_table(contract, lake_uri=lake_uri, fresh=True)
+    return deleted
+
+
+def file_count(contract: TableContract, *, lake_uri: str | None = None) -> int:
+    """Return the number of data files in the table's latest version."""
+    return len(open_table(contract, lake_uri=lake_uri, fresh=True).file_uris())
+
+
+# --- internals ---------------------------------------------------------------------
+
+
+def _polars_options(uri: str) -> dict[str, str] | None:
+    options = storage_options(uri)
+    if not options:
+        return None
+    # object_store's own key names, lower case, which polars passes through as-is.
+    return {name.lower(): value for name, value in options.items()}
+
+
+def _target_file_bytes(data: pl.DataFrame) -> int:
+    # Aim at FILE_ROWS rows per file. delta-rs counts the bytes it buffers before
+    # encoding, which for these tables is close to the frame's in-memory size.
+    if data.is_empty():
+        return 64 * 1024 * 1024
+    per_row = max(data.estimated_size() / data.height, 8)
+    return int(per_row * FILE_ROWS)
+
+
+def _target_file_bytes_for_rows(contract: TableContract, rows: int) -> int:
+    per_row = 0
+    for dtype in contract.schema.values():
+        per_row += 8 if dtype != pl.String else 6
+    return int(per_row * rows / 4)
+
+
+def _key_bounds(contract: TableContract, data: pl.DataFrame) -> list[pl.Expr]:
+    """Filters that cover every key of `data` (min/max per key column, partition values),
+    so reading the current rows for a MERGE touches only the files that can match."""
+    exprs: list[pl.Expr] = []
+    for name in contract.key:
+        low, high = data[name].min(), data[name].max()
+        if low is not None and high is not None:
+            exprs.append(pl.col(name).is_between(pl.lit(low), pl.lit(high)))
+    for name in contract.partition_by:
+        exprs.append(pl.col(name).is_in(data[name].unique().implode()))
+    return exprs
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(value)
+
+
+def _sql_bounds(contract: TableContract, data: pl.DataFrame) -> list[str]:
+    """The same bounds as SQL on the MERGE target, so delta-rs prunes target files."""
+    clauses: list[str] = []
+    for name in contract.key:
+        low, high = data[name].min(), data[name].max()
+        if low is not None and high is not None:
+            clauses.append(f"t.{name} >= {_sql_literal(low)} AND t.{name} <= {_sql_literal(high)}")
+    for name in contract.partition_by:
+        values = ", ".join(_sql_literal(v) for v in sorted(data[name].unique().to_list()))
+        clauses.append(f"t.{name} IN ({values})")
+    return clauses
