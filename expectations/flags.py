@@ -151,7 +151,8 @@ def split_flags(splits: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
     - `observed_move` (float): raw close on the execution date over the previous raw
       close, from `bars` (`ticker, date, close`); null when the bars are not known;
     - `move_matches_ratio` (bool): the observed log move is closer to the split's
-      (ln(split_from / split_to)) than to no move at all; null without bars.
+      (ln(split_from / split_to)) than to no move at all; null without bars or with an
+      implausible ratio.
     """
     moves = split_day_moves(splits, bars)
     ratio = pl.col("split_to") / pl.col("split_from")
@@ -170,7 +171,10 @@ def split_flags(splits: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
             )
             .fill_null(False)
             .alias("ratio_is_plausible"),
-            pl.when(pl.col("observed_move") > 0)
+        )
+        .with_columns(
+            # Only a plausible ratio can be matched; an implausible one is its own finding.
+            pl.when((pl.col("observed_move") > 0) & pl.col("ratio_is_plausible"))
             .then((observed - expected).abs() < observed.abs())
             .alias("move_matches_ratio"),
         )
