@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     )
     finnhub_api_key: SecretStr | None = Field(default=None, validation_alias="FINNHUB_API_KEY")
     fmp_api_key: SecretStr | None = Field(default=None, validation_alias="FMP_API_KEY")
+    massive_base_url: str = Field(
+        default="https://api.massive.com", validation_alias="MASSIVE_BASE_URL"
+    )
+    finnhub_base_url: str = Field(
+        default="https://finnhub.io/api/v1", validation_alias="FINNHUB_BASE_URL"
+    )
+    fmp_base_url: str = Field(
+        default="https://financialmodelingprep.com", validation_alias="FMP_BASE_URL"
+    )
 
     feed_url: str | None = Field(
         default=None,
