@@ -70,6 +70,79 @@ def services_status() -> None:
     console.print(f"Redis with TimeSeries: {status.url} ({status.origin})")
 
 
+# --- realtime ---------------------------------------------------------------------
+
+
+@realtime_app.command("simulate")
+def realtime_simulate(
+    port: int = typer.Option(8765, help="WebSocket port on 127.0.0.1 (0 picks a free one)."),
+    rate: float = typer.Option(1000.0, help="Aggregate events per second, over all tickers."),
+    tickers: int | None = typer.Option(None, help="How many tickers (default: the lake's, or 500 synthetic)."),
+    frame_events: int = typer.Option(500, help="Most events per WebSocket frame."),
+    api_key: str | None = typer.Option(None, envvar="SIMULATOR_API_KEY", help="Accept only this key (default: any)."),
+    spike_every: float | None = typer.Option(None, help="Inject a price spike every N seconds."),
+    spike_pct: float = typer.Option(2.0, help="Size of an injected spike, percent."),
+    drop_every: float | None = typer.Option(None, help="Fault: drop each connection every N seconds."),
+    malformed_every: int | None = typer.Option(None, help="Fault: a malformed frame after every Nth frame."),
+    duplicate_every: int | None = typer.Option(None, help="Fault: a revised duplicate of every Nth frame."),
+    seed: int = typer.Option(1, help="Random seed of the price paths."),
+) -> None:
+    """Serve a market that speaks the Massive/Polygon stocks WebSocket protocol."""
+    from pipelines.realtime.runtime import configure_logging
+    from pipelines.realtime.simulator import SimulatorConfig, serve_simulator
+
+    configure_logging()
+    config = SimulatorConfig(
+        port=port, rate=rate, frame_events=frame_events, api_key=api_key, seed=seed,
+        spike_every_s=spike_every, spike_pct=spike_pct, drop_every_s=drop_every,
+        malformed_every=malformed_every, duplicate_every=duplicate_every,
+    )  # fmt: skip
+    raise typer.Exit(serve_simulator(config, tickers=tickers))
+
+
+@realtime_app.command("worker")
+def realtime_worker(
+    feed_url: str | None = typer.Option(None, envvar="FEED_URL", help="Feed URL (default: the local simulator)."),
+    symbols: str | None = typer.Option(None, help="Comma-separated symbols (default: all)."),
+    redis_url: str | None = typer.Option(None, help="Redis URL (default: REDIS_URL or the embedded server)."),
+    flush_events: int = typer.Option(100, help="Flush after this many events…"),
+    flush_ms: float = typer.Option(100.0, help="…or after this many milliseconds."),
+    retention_hours: float = typer.Option(2.0, help="Retention of the per-second series."),
+    retention_1m_days: float = typer.Option(7.0, help="Retention of the one-minute candles."),
+    buffer_limit: int = typer.Option(1_000_000, help="Events held while Redis is unreachable."),
+    window_s: float = typer.Option(5.0, help="Velocity window, seconds."),
+    threshold_pct: float = typer.Option(0.5, help="Velocity alert threshold, percent."),
+) -> None:
+    """Stream per-second aggregates from the feed into Redis TimeSeries until SIGTERM."""
+    from lake.settings import get_settings
+    from pipelines.realtime.launch import SIMULATOR_KEY, default_feed_url
+    from pipelines.realtime.runtime import configure_logging
+    from pipelines.realtime.sink import SinkConfig
+    from pipelines.realtime.velocity import VelocityConfig
+    from pipelines.realtime.worker import WorkerConfig, serve_worker
+    from pipelines.services import resolve_redis_url
+
+    configure_logging()
+    settings = get_settings()
+    key = settings.massive_api_key
+    if feed_url is not None and key is None:
+        raise TickerlakeError(
+            "FEED_URL is set but MASSIVE_API_KEY is not; set the key, or unset FEED_URL to use the simulator"
+        )
+    config = WorkerConfig(
+        feed_url=feed_url or default_feed_url(),
+        api_key=key.get_secret_value() if key is not None else SIMULATOR_KEY,
+        redis_url=redis_url or resolve_redis_url(settings),
+        symbols=[s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None,
+        sink=SinkConfig(
+            flush_events=flush_events, flush_interval_s=flush_ms / 1000, buffer_limit=buffer_limit,
+            retention_ms=int(retention_hours * 3_600_000), retention_1m_ms=int(retention_1m_days * 86_400_000),
+        ),
+        velocity=VelocityConfig(window_ms=int(window_s * 1000), threshold_pct=threshold_pct),
+    )
+    raise typer.Exit(serve_worker(config))
+
+
 # --- platform ---------------------------------------------------------------------
 
 

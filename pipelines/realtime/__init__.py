@@ -1,0 +1,6 @@
+"""The live path: a Massive/Polygon-protocol feed into Redis TimeSeries.
+
+Parts: `messages` (protocol parsing), `feed` (connection loop), `sink` (batched Redis
+writes), `velocity` (rolling % change and alerts), `candles` (live candle reads),
+`worker` (wires them), `simulator` (a local market), `launch` (for `make run`).
+"""

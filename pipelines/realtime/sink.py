@@ -1,0 +1,414 @@
+"""The sink: batched writes of aggregates, last values, alerts and stats to Redis.
+
+Key layout (the symbol is a hash tag, so every key of one symbol lives in one cluster
+slot and each command below touches one slot only):
+
+- `ts:{SYM}:<field>` raw per-second series, field in open/high/low/close/volume/vwap,
+  labels symbol, field, sector, cap_bucket, timeframe=1s; `DUPLICATE_POLICY LAST`.
+- `ts:{SYM}:<field>:1m` one-minute compactions (open first, high max, low min,
+  close last, volume sum, vwap avg), labels as above with timeframe=1m.
+- `ts:{SYM}:alert` velocity at each alert (percent); `last:{SYM}` the last-value hash.
+- `symbols:active` the set of symbols seen; channels `bars:SYM` and `bars` (all
+  symbols, one message per flush holding every symbol's latest bar); `alerts`
+  stream and channel.
+- `ts:{stats}:<name>` the worker's own series, `stats:worker` its counters.
+
+Samples are stamped with the window start `s` (UTC ms), so a minute bucket holds the
+seconds that started in it. A flush sends one pipeline (not a transaction): per
+symbol one `TS.MADD` with its six samples per event, one `HSET`, one `PUBLISH`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import msgspec
+import redis.asyncio as redis_async
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from pipelines.realtime.messages import Aggregate
+from pipelines.realtime.velocity import Alert
+
+log = logging.getLogger(__name__)
+
+FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume", "vwap")
+COMPACTIONS: dict[str, str] = {
+    "open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum", "vwap": "avg",
+}  # fmt: skip
+MINUTE_MS = 60_000
+ACTIVE_SYMBOLS_KEY = "symbols:active"
+ALL_BARS_CHANNEL = "bars"
+ALERTS_STREAM = "alerts"
+ALERTS_CHANNEL = "alerts"
+ALERTS_STREAM_MAXLEN = 10_000
+WORKER_STATS_KEY = "stats:worker"
+STATS_SERIES: tuple[str, ...] = (
+    "active_symbols", "messages_per_s", "flush_ms", "dropped", "malformed", "lag_ms",
+)  # fmt: skip
+UNKNOWN_LABEL = "unknown"
+_DISCONNECTED = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+
+
+def series_key(symbol: str, field: str, timeframe: str = "1s") -> str:
+    """Return the TimeSeries key of `symbol`'s `field` (`1s` raw or `1m` compacted)."""
+    base = f"ts:{{{symbol}}}:{field}"
+    return base if timeframe == "1s" else f"{base}:{timeframe}"
+
+
+def last_value_key(symbol: str) -> str:
+    """Return the key of `symbol`'s last-value hash."""
+    return f"last:{{{symbol}}}"
+
+
+def alert_series_key(symbol: str) -> str:
+    """Return the key of `symbol`'s alert series (velocity in percent at each alert)."""
+    return f"ts:{{{symbol}}}:alert"
+
+
+def symbol_channel(symbol: str) -> str:
+    """Return the pub/sub channel of `symbol`'s updates."""
+    return f"bars:{symbol}"
+
+
+def stats_key(name: str) -> str:
+    """Return the key of the worker's stats series `name`."""
+    return f"ts:{{stats}}:{name}"
+
+
+@dataclass(frozen=True)
+class SinkConfig:
+    """Flush triggers, retention (ms) and the bound on events held while Redis is away."""
+
+    flush_events: int = 100
+    flush_interval_s: float = 0.1
+    retention_ms: int = 2 * 3_600_000
+    retention_1m_ms: int = 7 * 24 * 3_600_000
+    buffer_limit: int = 1_000_000
+    max_batch_events: int = 20_000
+    stats_retention_ms: int = 24 * 3_600_000
+
+
+@dataclass
+class SinkCounters:
+    """What the sink has done since it started."""
+
+    written: int = 0
+    dropped: int = 0
+    flushes: int = 0
+    failed_flushes: int = 0
+    alerts: int = 0
+    redis_up: bool = False
+    last_flush_ms: float = 0.0
+    flush_ms_window: list[float] = field(default_factory=list)
+    latest_end_ms: int = 0
+
+
+class _SymbolKeys:
+    __slots__ = ("channel", "last", "raw")
+
+    def __init__(self, symbol: str) -> None:
+        self.raw = tuple(series_key(symbol, f) for f in FIELDS)
+        self.last = last_value_key(symbol)
+        self.channel = symbol_channel(symbol)
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+class RedisSink:
+    """Batched Redis writer. Construct (opens nothing), `await start()`, `add(...)`, `await close()`.
+
+    `labels` maps a symbol to (sector, cap bucket); unknown symbols get `unknown`.
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        config: SinkConfig | None = None,
+        labels: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
+        self.redis_url = redis_url
+        self.config = config or SinkConfig()
+        self.labels = labels or {}
+        self.counters = SinkCounters()
+        self._client: redis_async.Redis | None = None
+        self._pending: list[tuple[Aggregate, float]] = []
+        self._alerts: list[Alert] = []
+        self._created: set[str] = set()
+        self._keys: dict[str, _SymbolKeys] = {}
+        self.last_update: dict[str, float] = {}  # symbol -> monotonic time of its last write
+        self._wake = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self._stats_created = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the Redis client (connections open lazily, at the first flush)."""
+        self._client = redis_async.Redis.from_url(
+            self.redis_url,
+            socket_connect_timeout=1.0,
+            socket_timeout=5.0,
+            retry=Retry(NoBackoff(), 0),  # our flush loop retries; the client must not block
+            health_check_interval=0,
+        )
+
+    async def close(self) -> None:
+        """Close the Redis client."""
+        if self._client is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._client.aclose()
+
+    @property
+    def client(self) -> redis_async.Redis:
+        if self._client is None:
+            raise RuntimeError("the sink is not started")
+        return self._client
+
+    # --- intake (hot path, synchronous) ----------------------------------------------
+
+    def add(self, aggregate: Aggregate, velocity_pct: float) -> None:
+        """Queue one aggregate and its symbol's current velocity (percent) for the next flush."""
+        pending = self._pending
+        pending.append((aggregate, velocity_pct))
+        if len(pending) >= self.config.flush_events:
+            self._wake.set()
+
+    def add_alert(self, alert: Alert) -> None:
+        """Queue a velocity alert for the next flush."""
+        self._alerts.append(alert)
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        """Events waiting for a flush (including those held while Redis is unreachable)."""
+        return len(self._pending)
+
+    # --- flushing --------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Flush every `flush_events` events or `flush_interval_s`, until `stop` is set.
+
+        While Redis is unreachable, events stay queued (bounded by `buffer_limit`,
+        oldest dropped first and counted) and the flush is retried with backoff.
+        """
+        backoff = 0.05
+        while not stop.is_set():
+            if len(self._pending) < self.config.flush_events and not self._alerts:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.flush_interval_s)
+            self._wake.clear()
+            if not self._pending and not self._alerts:
+                continue
+            if await self.flush():
+                backoff = 0.05
+            else:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 1.0)
+
+    async def flush(self) -> bool:
+        """Write what is queued (up to `max_batch_events`); return False when Redis was unreachable."""
+        async with self._flush_lock:
+            batch = self._pending[: self.config.max_batch_events]
+            del self._pending[: len(batch)]
+            alerts, self._alerts = self._alerts, []
+            started = time.perf_counter()
+            try:
+                retry = await self._write(batch, alerts)
+            except _DISCONNECTED as exc:
+                self._requeue(batch, alerts)
+                self.counters.failed_flushes += 1
+                if self.counters.redis_up or self.counters.failed_flushes == 1:
+                    log.warning("Redis unreachable (%s); holding %d events", exc, len(self._pending))
+                self.counters.redis_up = False
+                self._created.clear()  # it may come back empty (restart): re-create series
+                self._stats_created = False
+                return False
+            except RedisError as exc:
+                # A command Redis refuses would fail the same way again: drop the batch, say so.
+                self.counters.dropped += len(batch)
+                log.error("Redis refused a batch of %d events (%s); dropped it", len(batch), exc)
+                return True
+            if not self.counters.redis_up:
+                log.info("Redis reachable; writing (%d events queued)", len(self._pending))
+            self.counters.redis_up = True
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self.counters.flushes += 1
+            self.counters.last_flush_ms = elapsed_ms
+            self.counters.flush_ms_window.append(elapsed_ms)
+            if retry:
+                self._pending[:0] = retry
+            self.counters.written += len(batch) - len(retry)
+            return True
+
+    def _requeue(self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]) -> None:
+        self._pending[:0] = batch
+        self._alerts[:0] = alerts
+        overflow = len(self._pending) - self.config.buffer_limit
+        if overflow > 0:
+            del self._pending[:overflow]  # the oldest go first: the newest matter most live
+            self.counters.dropped += overflow
+            log.warning("buffer full while Redis is unreachable: dropped %d oldest events", overflow)
+
+    async def _write(
+        self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]
+    ) -> list[tuple[Aggregate, float]]:
+        """Send one batch; return the events to retry (their series had vanished)."""
+        by_symbol: dict[str, list[tuple[Aggregate, float]]] = {}
+        for item in batch:
+            symbol = item[0].sym
+            group = by_symbol.get(symbol)
+            if group is None:
+                by_symbol[symbol] = [item]
+            else:
+                group.append(item)
+        new = [s for s in by_symbol if s not in self._created]
+        new += [a.symbol for a in alerts if a.symbol not in self._created and a.symbol not in by_symbol]
+        if new:
+            await self._create_symbols(new)
+        pipe = self.client.pipeline(transaction=False)
+        command = pipe.execute_command
+        latest_bars: list[Aggregate] = []
+        order: list[str] = []
+        now = time.monotonic()
+        last_update = self.last_update
+        latest_end = self.counters.latest_end_ms
+        for symbol, items in by_symbol.items():
+            keys = self._keys[symbol]
+            ko, kh, kl, kc, kv, kw = keys.raw
+            args: list[object] = []
+            extend = args.extend
+            latest, latest_velocity = items[0]
+            for aggregate, velocity in items:
+                t = aggregate.s
+                extend((ko, t, aggregate.o, kh, t, aggregate.h, kl, t, aggregate.l,
+                        kc, t, aggregate.c, kv, t, aggregate.v, kw, t, aggregate.vw))  # fmt: skip
+                if t >= latest.s:
+                    latest, latest_velocity = aggregate, velocity
+            command("TS.MADD", *args)
+            command(
+                "HSET", keys.last,
+                "open", latest.o, "high", latest.h, "low", latest.l, "close", latest.c,
+                "volume", latest.v, "vwap", latest.vw, "start_ms", latest.s, "end_ms", latest.e,
+                "velocity_pct", latest_velocity,
+            )  # fmt: skip
+            payload = _encode(latest)
+            command("PUBLISH", keys.channel, payload)
+            latest_bars.append(latest)
+            order.append(symbol)
+            last_update[symbol] = now
+            if latest.e > latest_end:
+                latest_end = latest.e
+        if latest_bars:
+            command("PUBLISH", ALL_BARS_CHANNEL, _encode(latest_bars))
+        for alert in alerts:
+            self._queue_alert(command, alert)
+        results = await pipe.execute(raise_on_error=False)
+        self.counters.latest_end_ms = latest_end
+        self.counters.alerts += len(alerts)
+        return self._missing_series(results, order, by_symbol)
+
+    def _missing_series(
+        self,
+        results: Sequence[object],
+        order: list[str],
+        by_symbol: dict[str, list[tuple[Aggregate, float]]],
+    ) -> list[tuple[Aggregate, float]]:
+        """Find symbols whose TS.MADD hit a missing key (the database was emptied) to redo them."""
+        retry: list[tuple[Aggregate, float]] = []
+        for position, symbol in enumerate(order):
+            result = results[position * 3]
+            failed = isinstance(result, ResponseError) or (
+                isinstance(result, list) and any(isinstance(r, ResponseError) for r in result)
+            )
+            if failed:
+                if symbol in self._created:
+                    log.warning("series of %s are missing (Redis emptied?); re-creating", symbol)
+                self._created.discard(symbol)
+                retry.extend(by_symbol[symbol])
+        return retry
+
+    def _queue_alert(self, command, alert: Alert) -> None:  # type: ignore[no-untyped-def]
+        payload = _encode(alert)
+        command("TS.ADD", alert_series_key(alert.symbol), alert.time_ms, alert.velocity_pct,
+                "ON_DUPLICATE", "LAST")  # fmt: skip
+        command(
+            "XADD", ALERTS_STREAM, "MAXLEN", "~", ALERTS_STREAM_MAXLEN, "*",
+            "symbol", alert.symbol, "time_ms", alert.time_ms, "velocity_pct", alert.velocity_pct,
+            "price", alert.price, "reference_price", alert.reference_price,
+        )  # fmt: skip
+        command("PUBLISH", ALERTS_CHANNEL, payload)
+
+    async def _create_symbols(self, symbols: list[str]) -> None:
+        """Create each symbol's series, compaction rules and alert series (once per symbol)."""
+        pipe = self.client.pipeline(transaction=False)
+        config = self.config
+        for symbol in symbols:
+            sector, cap_bucket = self.labels.get(symbol, (UNKNOWN_LABEL, UNKNOWN_LABEL))
+            common = ("symbol", symbol, "sector", sector, "cap_bucket", cap_bucket)
+            for name in FIELDS:
+                raw, minute = series_key(symbol, name), series_key(symbol, name, "1m")
+                pipe.execute_command(
+                    "TS.CREATE", raw, "RETENTION", config.retention_ms, "DUPLICATE_POLICY", "LAST",
+                    "LABELS", *common, "field", name, "timeframe", "1s",
+                )  # fmt: skip
+                pipe.execute_command(
+                    "TS.CREATE", minute, "RETENTION", config.retention_1m_ms, "DUPLICATE_POLICY",
+                    "LAST", "LABELS", *common, "field", name, "timeframe", "1m",
+                )  # fmt: skip
+                pipe.execute_command("TS.CREATERULE", raw, minute, "AGGREGATION", COMPACTIONS[name], MINUTE_MS)
+            pipe.execute_command(
+                "TS.CREATE", alert_series_key(symbol), "RETENTION", config.retention_1m_ms,
+                "DUPLICATE_POLICY", "LAST", "LABELS", *common, "field", "alert", "timeframe", "event",
+            )  # fmt: skip
+            pipe.execute_command("HSET", last_value_key(symbol), "symbol", symbol, "sector", sector, "cap_bucket", cap_bucket)
+            pipe.execute_command("SADD", ACTIVE_SYMBOLS_KEY, symbol)
+        results = await pipe.execute(raise_on_error=False)
+        for result in results:
+            # "already exists" / "already has a rule" mean an earlier run made them: fine.
+            if isinstance(result, ResponseError) and "already" not in str(result):
+                raise result
+        for symbol in symbols:
+            self._created.add(symbol)
+            if symbol not in self._keys:
+                self._keys[symbol] = _SymbolKeys(symbol)
+
+    # --- stats -----------------------------------------------------------------------
+
+    async def write_stats(self, values: dict[str, float], counters: dict[str, object]) -> None:
+        """Append one sample per stats series (`values`, at now) and store `counters` in a hash.
+
+        Does nothing while Redis is unreachable (the stats of that time are lost).
+        """
+        now_ms = int(time.time() * 1000)
+        try:
+            if not self._stats_created:
+                pipe = self.client.pipeline(transaction=False)
+                for name in STATS_SERIES:
+                    pipe.execute_command(
+                        "TS.CREATE", stats_key(name), "RETENTION", self.config.stats_retention_ms,
+                        "DUPLICATE_POLICY", "LAST", "LABELS", "kind", "worker_stats", "stat", name,
+                    )  # fmt: skip
+                await pipe.execute(raise_on_error=False)
+                self._stats_created = True
+            args: list[object] = []
+            for name in STATS_SERIES:
+                args.extend((stats_key(name), now_ms, float(values.get(name, 0.0))))
+            pipe = self.client.pipeline(transaction=False)
+            pipe.execute_command("TS.MADD", *args)
+            flat: list[object] = []
+            for key, value in counters.items():
+                flat.extend((key, str(value)))
+            pipe.execute_command("HSET", WORKER_STATS_KEY, *flat)
+            await pipe.execute(raise_on_error=False)
+        except _DISCONNECTED:
+            self._stats_created = False
