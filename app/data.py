@@ -1,0 +1,349 @@
+"""Cached data access for the pages: one loader per view, lake APIs in, small frames out.
+
+Loaders call `lake.queries`, the indicator engine and the analytics in `lake/`; they
+never compute indicators or analytics themselves. Frames are cached with
+`st.cache_data` (bounded by `ttl` and `max_entries`); every loader takes the lake URI
+as its first argument so two lakes never share a cache entry. A loader raises
+`TickerlakeError` for anything the user can fix; pages turn it into a warning with
+`or_stop`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+import polars as pl
+import streamlit as st
+
+from lake import earnings_analytics, market_health, queries
+from lake.errors import TickerlakeError
+from lake.grade_reactions import grade_reactions
+from lake.settings import get_settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+FRAME_TTL = 600  # seconds: the lake changes once a trading day
+FRESH_TTL = 60  # seconds: for "last load" figures shown as freshness
+
+
+def lake_uri() -> str:
+    """Return the configured lake URI (the cache key every loader takes)."""
+    return get_settings().lake_uri
+
+
+def or_stop(loader: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Call `loader`; on a `TickerlakeError` show its message as a warning and stop the page."""
+    try:
+        return loader(*args, **kwargs)
+    except TickerlakeError as exc:
+        message = str(exc)
+        st.warning(message[:1].upper() + message[1:], icon=":material/info:")
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """Return `frame` as CSV (UTF-8), for the download buttons."""
+    return frame.write_csv().encode()
+
+
+# --- lake overview --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LakeOverview:
+    """What the lake holds: its first and last trading day, and how many tickers."""
+
+    first_day: date
+    last_day: date
+    tickers: int
+
+
+@st.cache_data(ttl=FRESH_TTL, max_entries=4, show_spinner=False)
+def overview(uri: str) -> LakeOverview:
+    """Return the lake's date bounds and ticker count (raises when the lake is missing)."""
+    return LakeOverview(
+        first_day=queries.first_load_date(lake_uri=uri),
+        last_day=queries.last_load_date(lake_uri=uri),
+        tickers=queries.tickers(lake_uri=uri).height,
+    )
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=4, show_spinner=False)
+def universe(uri: str) -> pl.DataFrame:
+    """Return `ticker, name, sector, market_cap, cap_bucket, liquidity_tier` (latest month)."""
+    return market_health.universe_frame(
+        queries.tickers(lake_uri=uri), queries.segments(lake_uri=uri)
+    )
+
+
+# --- price charts ---------------------------------------------------------------------
+
+PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=64, show_spinner=False)
+def price_view(
+    uri: str, ticker: str, start: date, end: date, interval: str, specs: tuple[str, ...]
+) -> pl.DataFrame:
+    """Return `date, open, high, low, close, volume` + the indicator columns of `specs`.
+
+    `specs` use the CLI's spelling (`sma:20`, `ema:50`, `wma:10`, `macd:12:26:9`,
+    `bbands:20:2`, `rsi:14`, `cross:50:200`, `patterns`); bars are at `interval`
+    (day/week/month) and indicator values do not depend on `start` (the engine reads
+    the history it needs before it). Raises `TickerlakeError` for an unknown ticker or
+    when the ticker has no bars in the range.
+    """
+    frame = _indicators(uri, ticker, start, end, interval, specs)
+    if frame.is_empty():
+        raise TickerlakeError(
+            f"{ticker} has no bars between {start} and {end}; pick a longer range "
+            "(the range presets are in the sidebar)"
+        )
+    return frame
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=64, show_spinner=False)
+def grade_days(uri: str, ticker: str, start: date, end: date) -> pl.DataFrame:
+    """Return one row per day with analyst grade actions: `date, actions, text` (hover)."""
+    grades = queries.grades(ticker, start, end, lake_uri=uri)
+    return (
+        grades.sort("date", "firm")
+        .group_by("date", maintain_order=True)
+        .agg(
+            pl.len().alias("actions"),
+            pl.format(
+                "{}: {} → {} ({})",
+                pl.col("firm"),
+                pl.col("previous_grade").fill_null("—"),
+                pl.col("new_grade"),
+                pl.col("action"),
+            )
+            .str.join("<br>")
+            .alias("text"),
+        )
+        .sort("date")
+    )
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=32, show_spinner=False)
+def grades_view(uri: str, ticker: str, start: date, end: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (`date, close` bars of the range, grade actions with `return_1d/5d/10d`)."""
+    bars = queries.adjusted_bars(
+        ticker, start, end + timedelta(days=20), columns=["close"], lake_uri=uri
+    )
+    actions = queries.grades(ticker, start, end, lake_uri=uri)
+    reactions = grade_reactions(actions, bars, days=(1, 5, 10))
+    return bars.filter(pl.col("date") <= end).select("date", "close"), reactions
+
+
+# --- market health and home -----------------------------------------------------------
+
+SMA_LOOKBACK_DAYS = 300  # calendar days: 200 sessions for the 200-day SMA breadth
+
+
+def _returns(uri: str, start: date, end: date, tickers: Sequence[str] | None) -> pl.DataFrame:
+    first = start - timedelta(days=SMA_LOOKBACK_DAYS)
+    return queries.daily_returns(
+        first, end, tickers=tickers, columns=["close", "pct_change"], lake_uri=uri
+    )
+
+
+def _universe(uri: str, caps: Sequence[str], tiers: Sequence[str]) -> pl.DataFrame:
+    return market_health.filter_universe(universe(uri), cap_buckets=caps, liquidity_tiers=tiers)
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner=False)
+def home_view(
+    uri: str, caps: tuple[str, ...], tiers: tuple[str, ...], start: date, end: date
+) -> dict[str, Any]:
+    """Return the home page's figures: `index` (equal/cap-weighted average over the range),
+    `breadth` (last day), `breadth_history` (over the range), `tickers` in the filter."""
+    members = _universe(uri, caps, tiers)
+    if members.is_empty():
+        raise TickerlakeError("no ticker matches the market-cap and liquidity filters; widen them")
+    returns = _returns(uri, start, end, _subset(members, uri))
+    in_range = returns.filter(pl.col("date").is_between(start, end))
+    if in_range.is_empty():
+        raise TickerlakeError(f"no bars between {start} and {end}; pick another range")
+    history = market_health.breadth_history(returns).filter(pl.col("date").is_between(start, end))
+    return {
+        "index": market_health.market_index(in_range, members),
+        "breadth": history.row(-1, named=True) if history.height else {},
+        "breadth_history": history,
+        "tickers": members.height,
+    }
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner=False)
+def market_view(
+    uri: str,
+    caps: tuple[str, ...],
+    tiers: tuple[str, ...],
+    start: date,
+    end: date,
+    ticker: str | None,
+) -> dict[str, Any]:
+    """Return every market-health frame for the filtered universe and [start, end]."""
+    members = _universe(uri, caps, tiers)
+    if members.is_empty():
+        raise TickerlakeError("no ticker matches the market-cap and liquidity filters; widen them")
+    returns = _returns(uri, start, end, _subset(members, uri))
+    in_range = returns.filter(pl.col("date") <= end)
+    if in_range.filter(pl.col("date") >= start).is_empty():
+        raise TickerlakeError(f"no bars between {start} and {end}; pick another range")
+    last_day = in_range["date"].max()
+    changes = market_health.latest_changes(in_range)
+    period = market_health.period_returns(in_range, start, end)
+    month = market_health.period_returns(in_range, last_day.replace(day=1), last_day)
+    day_returns = changes.rename({"change_pct": "return_pct"})
+    history = market_health.breadth_history(in_range).filter(pl.col("date") >= start)
+    trend = pl.DataFrame(schema={"date": pl.Date, "close": pl.Float64, "change_pct": pl.Float64})
+    if ticker is not None:
+        trend = market_health.close_trend(
+            queries.adjusted_bars(
+                ticker, last_day - timedelta(days=60), last_day, columns=["close"], lake_uri=uri
+            ),
+            ticker,
+            sessions=30,
+        )
+    return {
+        "last_day": last_day,
+        "members": members,
+        "map": market_health.market_map(period, members),
+        "sectors_period": market_health.group_performance(period, members, "sector"),
+        "sectors_month": market_health.group_performance(month, members, "sector"),
+        "sectors_day": market_health.group_performance(day_returns, members, "sector"),
+        "top": market_health.top_movers(changes, members, n=10),
+        "worst": market_health.top_movers(changes, members, n=10, worst=True),
+        "mega": market_health.mega_cap_leaders(changes, members, n=10),
+        "by_cap": market_health.group_performance(period, members, "cap_bucket"),
+        "by_tier": market_health.group_performance(period, members, "liquidity_tier"),
+        "breadth_history": history,
+        "trend": trend,
+    }
+
+
+def _subset(members: pl.DataFrame, uri: str) -> list[str] | None:
+    # Reading everything and joining is cheaper than a long IN list when most tickers are in.
+    return None if members.height >= 0.5 * universe(uri).height else members["ticker"].to_list()
+
+
+# --- earnings ---------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner=False)
+def eps_view(
+    uri: str,
+    tickers: tuple[str, ...],
+    quarters: tuple[int, ...],
+    years: tuple[int, ...],
+    periods: tuple[int, ...] = tuple(range(1, 11)),
+) -> dict[str, pl.DataFrame]:
+    """Return the EPS page's frames for `tickers` (all when empty): `surprises` (last 4
+    quarters per ticker), `paths` (reaction paths filtered by fiscal quarter and year),
+    `average` (mean path), `correlation` (per period)."""
+    chosen = list(tickers) or None
+    reports = queries.earnings(chosen, lake_uri=uri)
+    surprises = earnings_analytics.surprise_by_quarter(reports, tickers=chosen, quarters=4)
+    reactions = queries.earnings_reactions(chosen, lake_uri=uri)
+    paths = earnings_analytics.filter_events(
+        reactions, tickers=chosen, quarters=list(quarters), years=list(years)
+    )
+    return {
+        "surprises": surprises,
+        "paths": paths,
+        "average": earnings_analytics.average_path(paths),
+        "correlation": earnings_analytics.surprise_return_correlation(paths, periods),
+    }
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=4, show_spinner=False)
+def fiscal_years(uri: str) -> list[int]:
+    """Return the fiscal years with reported earnings, newest first."""
+    years = queries.earnings(lake_uri=uri)["fiscal_year"].drop_nulls().unique()
+    return sorted(years.to_list(), reverse=True)
+
+
+# --- data quality -----------------------------------------------------------------------
+
+
+@st.cache_data(ttl=FRESH_TTL, max_entries=4, show_spinner=False)
+def quality_view(uri: str) -> dict[str, pl.DataFrame | None]:
+    """Return `latest` validation per table, `quarantined` batches and `reconciliation`
+    (None until the reconciliation step has written its table)."""
+    from expectations.quarantine import latest_results, quarantined_batches
+
+    return {
+        "latest": latest_results(lake_uri=uri),
+        "quarantined": quarantined_batches(lake_uri=uri),
+        "reconciliation": None,
+    }
+
+
+def _indicators(
+    uri: str, ticker: str, start: date, end: date, interval: str, specs: Sequence[str]
+) -> pl.DataFrame:
+    # Provisional until the engine's on-demand entry point lands: read the whole
+    # history up to `end` (one ticker is small), apply the engine's expressions.
+    from lake.indicators import momentum, overlap
+
+    bars = queries.adjusted_bars(ticker, None, end, columns=PRICE_COLUMNS, lake_uri=uri)
+    if interval != "day":
+        every = "1w" if interval == "week" else "1mo"
+        bars = (
+            bars.sort("date")
+            .group_by_dynamic("date", every=every, label="left")
+            .agg(
+                pl.col("date").last().alias("last_date"),
+                pl.col("open").first(),
+                pl.col("high").max(),
+                pl.col("low").min(),
+                pl.col("close").last(),
+                pl.col("volume").sum(),
+            )
+            .drop("date")
+            .rename({"last_date": "date"})
+        )
+    exprs: list[pl.Expr] = []
+    for spec in specs:
+        name, *args = spec.split(":")
+        nums = [float(a) for a in args]
+        if name in ("sma", "ema", "wma"):
+            period = int(nums[0])
+            exprs.append(getattr(overlap, name)("close", period).alias(f"{name}_{period}"))
+        elif name == "macd":
+            f, s, g = (int(n) for n in nums)
+            lines = momentum.macd("close", f, s, g)
+            suffix = f"{f}_{s}_{g}"
+            exprs += [
+                lines.struct.field("macd").alias(f"macd_{suffix}"),
+                lines.struct.field("signal").alias(f"macd_signal_{suffix}"),
+                lines.struct.field("hist").alias(f"macd_hist_{suffix}"),
+                momentum.macd_events("close", f, s, g).alias(f"macd_event_{suffix}"),
+            ]
+        elif name == "bbands":
+            period, k = int(nums[0]), nums[1]
+            bands = overlap.bbands("close", period, k)
+            suffix = f"{period}_{args[1]}"
+            exprs += [
+                bands.struct.field(field).alias(f"bb_{short}_{suffix}")
+                for field, short in (
+                    ("middle", "mid"),
+                    ("upper", "upper"),
+                    ("lower", "lower"),
+                    ("pctb", "pctb"),
+                    ("width", "width"),
+                )
+            ]
+        elif name == "rsi":
+            exprs.append(momentum.rsi("close", int(nums[0])).alias(f"rsi_{int(nums[0])}"))
+        elif name == "cross":
+            short, long = int(nums[0]), int(nums[1])
+            exprs.append(
+                momentum.golden_death_cross("close", short, long).alias(f"cross_{short}_{long}")
+            )
+    return bars.sort("date").with_columns(exprs).filter(pl.col("date").is_between(start, end))

@@ -1,0 +1,103 @@
+"""Analyst grades: timeline of actions over the close, the table of firm, previous → new
+grade and action, and the price reaction after each action. `?date=YYYY-MM-DD` (set when
+a purple dot is picked on the MACD or Bollinger chart) highlights that day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from app import data, figures, filters, panels
+
+view = filters.for_page(need_ticker=True)
+st.title(f"{view.ticker} · analyst grades")
+
+focus = None
+raw_focus = st.query_params.get("date")
+if raw_focus:
+    try:
+        focus = date.fromisoformat(raw_focus)
+    except ValueError:
+        st.warning(f"Ignoring the date {raw_focus!r} in the link: it is not a YYYY-MM-DD date.")
+start = min(view.start, focus) if focus else view.start
+end = max(view.end, focus) if focus else view.end
+
+bars, actions = data.or_stop(data.grades_view, data.lake_uri(), view.ticker, start, end)
+if actions.is_empty():
+    st.info(
+        f"No analyst grade actions on {view.ticker} between {start} and {end}. Try a longer range."
+    )
+    st.stop()
+
+counts = actions.group_by("action").len().sort("len", descending=True)
+cols = st.columns(max(counts.height, 1) + 1)
+cols[0].metric("Actions", actions.height)
+for col, (action, n) in zip(cols[1:], counts.iter_rows(), strict=True):
+    col.metric(action.capitalize(), n)
+
+if focus is not None:
+    on_day = actions.filter(pl.col("date") == focus)
+    if on_day.is_empty():
+        st.info(f"No grade action on {view.ticker} on {focus}.")
+    else:
+        lines = "\n".join(
+            f"- **{r['firm']}**: {r['previous_grade'] or '—'} → {r['new_grade']} ({r['action']})"
+            for r in on_day.iter_rows(named=True)
+        )
+        st.success(f"**{focus}** — {on_day.height} action(s):\n{lines}", icon=":material/grade:")
+
+panels.chart(
+    figures.grades_timeline_figure(
+        bars,
+        actions,
+        title=f"{view.ticker} close with analyst actions, {start} → {end}",
+        focus=focus,
+    ),
+    actions,
+    name=f"{view.ticker}_grades",
+    key="grades_timeline",
+)
+st.subheader("Actions and the price reaction after them")
+st.caption("Returns from the last close before the action to the close 1, 5 and 10 sessions later.")
+shown = actions.select(
+    "date",
+    "firm",
+    "previous_grade",
+    "new_grade",
+    "action",
+    "base_close",
+    "return_1d",
+    "return_5d",
+    "return_10d",
+)
+pct = st.column_config.NumberColumn(format="%+.2f%%")
+panels.table(
+    shown,
+    name=f"{view.ticker}_grade_reactions",
+    key="grades_table",
+    base_close=st.column_config.NumberColumn("close before", format="$%.2f"),
+    return_1d=pct,
+    return_5d=pct,
+    return_10d=pct,
+)
+mean = (
+    actions.group_by("action")
+    .agg(
+        pl.len().alias("actions"),
+        *(pl.col(f"return_{k}d").mean().alias(f"mean_return_{k}d") for k in (1, 5, 10)),
+    )
+    .sort("action")
+)
+panels.chart(
+    figures.bar_figure(
+        mean,
+        x="action",
+        y="mean_return_5d",
+        title="Mean 5-session return after each kind of action",
+    ),
+    mean,
+    name=f"{view.ticker}_grade_mean_reaction",
+    key="grades_mean",
+)

@@ -1,0 +1,38 @@
+"""Candlesticks: OHLC with a volume pane, optional moving-average overlays and pattern markers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import data, figures, filters, panels
+
+view = filters.for_page(need_ticker=True)
+st.title(f"{view.ticker} · candlesticks")
+
+left, right = st.columns([3, 2])
+averages = left.multiselect(
+    "Moving-average overlays (SMA)", [10, 20, 50, 100, 200], default=[20, 50], key="cs_ma"
+)
+show_patterns = right.toggle("Candlestick patterns", value=True, key="cs_patterns")
+
+specs = tuple(f"sma:{p}" for p in sorted(averages)) + (("patterns",) if show_patterns else ())
+frame = data.or_stop(
+    data.price_view, data.lake_uri(), view.ticker, view.start, view.end, view.interval, specs
+)
+markers = figures.pattern_markers(frame) if show_patterns else []
+chart = figures.PriceChart(
+    frame=frame,
+    title=f"{view.ticker} {view.interval}ly bars, {view.start} → {view.end}",
+    interval=view.interval,
+    overlays=[
+        figures.Line(f"sma_{p}", f"SMA {p}", color=figures.LINE_COLORS[p]) for p in sorted(averages)
+    ],
+    markers=markers,
+    panes=[figures.volume_pane()],
+)
+panels.chart(
+    figures.price_figure(chart),
+    frame,
+    name=f"{view.ticker}_candlesticks_{view.interval}",
+    key="candlesticks",
+)

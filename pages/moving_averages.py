@@ -1,0 +1,78 @@
+"""Moving averages: SMA/EMA/WMA at 10/20/50/100/200 with golden- and death-cross markers."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app import data, figures, filters, panels
+
+view = filters.for_page(need_ticker=True)
+st.title(f"{view.ticker} · moving averages")
+
+PERIODS = [10, 20, 50, 100, 200]
+KINDS = {"sma": "SMA", "ema": "EMA", "wma": "WMA"}
+DASHES = {"sma": None, "ema": "dash", "wma": "dot"}
+
+c1, c2, c3 = st.columns([2, 3, 2])
+kinds = c1.segmented_control(
+    "Averages",
+    list(KINDS),
+    default=["sma", "ema"],
+    selection_mode="multi",
+    format_func=KINDS.get,
+    key="ma_kinds",
+)
+periods = c2.segmented_control(
+    "Periods", PERIODS, default=[50, 200], selection_mode="multi", key="ma_periods"
+)
+short, long = c3.select_slider(
+    "Cross pair (SMA)",
+    options=PERIODS,
+    value=(50, 200),
+    key="ma_cross",
+    help="Golden cross: the short SMA crosses above the long one; death cross: below.",
+)
+if short == long:
+    st.info("Pick two different periods for the cross pair.")
+    st.stop()
+
+lines = [(kind, period) for kind in kinds or [] for period in sorted(periods or [])]
+specs = (*(f"{kind}:{period}" for kind, period in lines), f"cross:{short}:{long}")
+frame = data.or_stop(
+    data.price_view, data.lake_uri(), view.ticker, view.start, view.end, view.interval, specs
+)
+crosses = frame.filter(pl.col(f"cross_{short}_{long}") != 0)
+golden = crosses.filter(pl.col(f"cross_{short}_{long}") > 0)
+death = crosses.filter(pl.col(f"cross_{short}_{long}") < 0)
+chart = figures.PriceChart(
+    frame=frame,
+    title=f"{view.ticker} with moving averages ({view.interval}ly), {view.start} → {view.end}",
+    interval=view.interval,
+    candles=False,
+    overlays=[
+        figures.Line(
+            f"{kind}_{period}",
+            f"{KINDS[kind]} {period}",
+            color=figures.LINE_COLORS[period],
+            dash=DASHES[kind],
+        )
+        for kind, period in lines
+    ],
+    markers=[
+        figures.cross_markers(golden, "Golden cross", up=True),
+        figures.cross_markers(death, "Death cross", up=False),
+    ],
+    panes=[figures.volume_pane(0.16)],
+)
+panels.chart(
+    figures.price_figure(chart),
+    frame,
+    name=f"{view.ticker}_moving_averages_{view.interval}",
+    key="moving_averages",
+)
+m1, m2 = st.columns(2)
+m1.metric(f"Golden crosses ({short}/{long})", golden.height)
+m2.metric(f"Death crosses ({short}/{long})", death.height)
+if not lines:
+    st.info("Pick at least one average and one period to draw the lines.")
