@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.02  # the market clock's step: events due since the last tick go out together
 MAX_BURST_S = 0.5  # after a stall, catch up at most this much time; the rest is skipped
-PER_EVENT_SIGMA = 0.0002  # log-return std per event: a 0.5% move in 5 s is ~10 sigma
+SIGMA_PER_SECOND = 0.0002  # log-return std per ticker-second: a 0.5% move in 5 s is ~11 sigma
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,9 @@ class MarketSimulator:
         self._clock: asyncio.Task[None] | None = None
         self._revision_order: deque[tuple[str, int]] = deque()
         self._end_minute = False
+        self._paused = False
+        # Per-event std so that a ticker's volatility per second does not depend on the rate.
+        self._sigma = SIGMA_PER_SECOND * math.sqrt(max(len(self.tickers) / self.config.rate, 1e-6))
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -172,6 +175,14 @@ class MarketSimulator:
         """Move `ticker` by `pct` percent (default: the configured spike) at its next event."""
         index = self.tickers.index(ticker)
         self._pending_spikes.append((index, self.config.spike_pct if pct is None else pct))
+
+    def pause(self) -> None:
+        """Stop producing events (connections stay open; queued frames still go out)."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Produce events again (the market clock does not replay the paused time)."""
+        self._paused = False
 
     def end_minute_now(self) -> None:
         """Close the running minute at the next tick: its `AM` bars go out then (for tests)."""
@@ -277,7 +288,7 @@ class MarketSimulator:
                 self._pending_spikes.append(
                     (len(self.stats.spikes) % len(self.tickers), self.config.spike_pct)
                 )
-            if not self._clients:
+            if not self._clients or self._paused:
                 continue
             minute_events = self._minute.roll(_now_ms(), self.tickers, force=self._end_minute)
             self._end_minute = False
@@ -304,7 +315,7 @@ class MarketSimulator:
         rng = self._rng
         size = len(index)
         opens = self._prices[index]
-        closes = opens * np.exp(PER_EVENT_SIGMA * rng.standard_normal(size))
+        closes = opens * np.exp(self._sigma * rng.standard_normal(size))
         while self._pending_spikes:
             ticker_index, pct = self._pending_spikes.popleft()
             hit = np.nonzero(index == ticker_index)[0]
@@ -315,7 +326,7 @@ class MarketSimulator:
                 closes[hit[0]] = opens[hit[0]] * (1 + pct / 100)
             self.stats.spikes.append((self.tickers[ticker_index], _now_ms()))
         closes = np.round(closes, 4)
-        wiggle = np.abs(rng.standard_normal(size)) * PER_EVENT_SIGMA / 2
+        wiggle = np.abs(rng.standard_normal(size)) * self._sigma / 2
         highs = np.round(np.maximum(opens, closes) * (1 + wiggle), 4)
         lows = np.round(np.minimum(opens, closes) * (1 - wiggle), 4)
         volumes = rng.integers(100, 5_000, size).astype(np.float64)
