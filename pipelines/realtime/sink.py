@@ -233,6 +233,11 @@ class RedisSink:
                 self._created.clear()  # it may come back empty (restart): re-create series
                 self._stats_created = False
                 return False
+            except (TypeError, ValueError, msgspec.EncodeError) as exc:
+                # Values we could not encode: a bug upstream, never a reason to stop ingesting.
+                self.counters.dropped += len(batch)
+                log.error("could not encode a batch of %d events (%s); dropped it", len(batch), exc)
+                return True
             except RedisError as exc:
                 # A command Redis refuses would fail the same way again: drop the batch, say so.
                 self.counters.dropped += len(batch)
