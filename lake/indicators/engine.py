@@ -92,15 +92,11 @@ def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
             pl.when(pos >= slow).then(close).when(pos == slow - 1).then(window_sum(fast) / fast)
         )
         slow_ema = seeded_recursion(1, f"__macd_slow_{slow}", slow_seeded, 2.0 / (slow + 1))
-        fast_ema = seeded_recursion(
-            1, f"__macd_fast_{fast}_{slow}", fast_seeded, 2.0 / (fast + 1)
-        )
+        fast_ema = seeded_recursion(1, f"__macd_fast_{fast}_{slow}", fast_seeded, 2.0 / (fast + 1))
         line = st.add(3, f"__macd_line_{fast}_{slow}", fast_ema - slow_ema)
         first = slow + spec.signal - 2
         signal_seeded = (
-            pl.when(pos > first)
-            .then(line)
-            .otherwise(line.rolling_sum(spec.signal) / spec.signal)
+            pl.when(pos > first).then(line).otherwise(line.rolling_sum(spec.signal) / spec.signal)
         )
         signal = seeded_recursion(4, f"__macd_signal_{tag}", signal_seeded, 2.0 / (spec.signal + 1))
         shown = st.add(6, f"__macd_shown_{tag}", pl.when(signal.is_not_null()).then(line))
@@ -125,20 +121,29 @@ def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
             st.add(3, spec.columns[0], pl.when(pos >= n - 1).then(running / (n * (n + 1) / 2)))
         elif isinstance(spec, Bbands):
             n, k = spec.period, spec.deviations
+            # Squares span 30 orders of magnitude across a universe, enough for a flat
+            # rolling sum to carry error from one ticker into the next; scaled by a power
+            # of two per ticker (exact), they are all near 1.
+            scale = st.add(
+                0, "__scale", 2.0 ** pl.when(pos == 0).then(close).forward_fill().log(2).floor()
+            )
+            scaled = st.add(1, "__scaled", close / scale)
             squares = st.add(
-                0, f"__sumsq_{n}", pl.when(pos >= n - 1).then((close * close).rolling_sum(n))
+                2,
+                f"__sumsq_{n}",
+                pl.when(pos >= n - 1).then((scaled * scaled).rolling_sum(n)) * (scale * scale),
             )
             middle = window_sum(n) / n
             variance = squares / n - middle * middle
             std = pl.when(variance > TA_EPSILON * middle * middle).then(variance.sqrt())
-            band = st.add(1, f"__bb_band_{n}_{k}", std.otherwise(0.0) * k)
+            band = st.add(3, f"__bb_band_{n}_{k}", std.otherwise(0.0) * k)
             mid_c, up_c, lo_c, pctb_c, width_c = spec.columns
             st.add(1, mid_c, middle)
-            st.add(2, up_c, pl.col(mid_c) + band)
-            st.add(2, lo_c, pl.col(mid_c) - band)
+            st.add(4, up_c, pl.col(mid_c) + band)
+            st.add(4, lo_c, pl.col(mid_c) - band)
             spread = pl.col(up_c) - pl.col(lo_c)
-            st.add(3, pctb_c, pl.when(spread != 0).then((close - pl.col(lo_c)) / spread))
-            st.add(3, width_c, pl.when(pl.col(mid_c) != 0).then(spread / pl.col(mid_c)))
+            st.add(5, pctb_c, pl.when(spread != 0).then((close - pl.col(lo_c)) / spread))
+            st.add(5, width_c, pl.when(pl.col(mid_c) != 0).then(spread / pl.col(mid_c)))
         elif isinstance(spec, Macd):
             shown, signal = macd_lines(spec)
             macd_c, signal_c, hist_c = spec.columns
@@ -161,12 +166,14 @@ def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
             st.add(
                 3,
                 spec.columns[0],
-                pl.when(total != 0).then(100.0 * (gain / total)).otherwise(
-                    pl.when(total.is_not_null()).then(0.0)
-                ),
+                pl.when(total != 0)
+                .then(100.0 * (gain / total))
+                .otherwise(pl.when(total.is_not_null()).then(0.0)),
             )
         elif isinstance(spec, Atr):
-            st.add(7, spec.columns[0], _per_ticker(volatility.atr("high", "low", "close", spec.period)))
+            st.add(
+                7, spec.columns[0], _per_ticker(volatility.atr("high", "low", "close", spec.period))
+            )
         elif isinstance(spec, Stoch):
             lines = momentum.stoch("high", "low", "close", spec.fastk, spec.slowk, spec.slowd)
             k_c, d_c = spec.columns
@@ -216,7 +223,9 @@ def compute(
 def _compute_dense(base: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.DataFrame:
     """Return only the output columns, row-aligned with `base` (which has no gaps)."""
     stages, outputs = _plan(specs)
-    lazy = base.lazy().with_columns(pl.int_range(pl.len(), dtype=pl.Int32).over(GROUP).alias(POSITION))
+    lazy = base.lazy().with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int32).over(GROUP).alias(POSITION)
+    )
     for stage in stages.stages:
         if stage:
             lazy = lazy.with_columns(expr.alias(name) for name, expr in stage.items())
