@@ -8,7 +8,7 @@ from dataclasses import replace
 import polars as pl
 
 from expectations.context import ValidationContext
-from expectations.lake_context import context_from_lake
+from expectations.lake_context import lake_context
 from expectations.quarantine import record_result, write_quarantine
 from expectations.report import ValidationFailed, ValidationReport
 from expectations.runner import validate
@@ -37,7 +37,7 @@ def validate_or_quarantine(
     and raises `ValidationFailed` naming the failed expectations and row counts.
     """
     if context is None:
-        context = context_from_lake(contract, _conformable(contract, frame), lake_uri=lake_uri)
+        context = lake_context(contract, _conformable(contract, frame), lake_uri=lake_uri)
     report, validated = validate(contract, frame, batch_id=batch_id, context=context)
     if report.success:
         if report.warnings:

@@ -15,7 +15,7 @@ from lake.schemas import DAILY_BARS, SPLITS, TICKERS, TableContract
 SPLIT_LOOKBACK_DAYS = 10
 
 
-def context_from_lake(
+def lake_context(
     contract: TableContract, frame: pl.DataFrame, *, lake_uri: str | None = None
 ) -> ValidationContext:
     """Return the context for validating `frame` (a batch of `contract`'s table).
@@ -40,8 +40,12 @@ def context_from_lake(
         return ValidationContext(
             start=start,
             end=end,
-            previous_closes=previous if previous is not None else ValidationContext().previous_closes,
-            inactive_tickers=frozenset(inactive["ticker"].to_list()) if inactive is not None else frozenset(),
+            previous_closes=previous
+            if previous is not None
+            else ValidationContext().previous_closes,
+            inactive_tickers=frozenset(inactive["ticker"].to_list())
+            if inactive is not None
+            else frozenset(),
             splits=splits if splits is not None else ValidationContext().splits,
         )
     if contract.name == SPLITS.name and "execution_date" in frame.columns and frame.height:

@@ -42,7 +42,9 @@ def _batch_definition() -> Any:
     return asset.add_batch_definition_whole_dataframe("whole batch")
 
 
-def run_gx(suite: Any, frame: pl.DataFrame, *, index_columns: list[str]) -> tuple[dict[str, Any], Any]:
+def run_gx(
+    suite: Any, frame: pl.DataFrame, *, index_columns: list[str]
+) -> tuple[dict[str, Any], Any]:
     """Validate `frame` (Polars, converted to pandas) against a GX suite; return GX's
     result as a JSON-able dict (`ExpectationSuiteValidationResult.to_json_dict()`)
     and the result object itself, listing up to EXAMPLES_PER_CHECK offending rows by
@@ -86,13 +88,16 @@ def schema_report(contract: TableContract, frame: pl.DataFrame) -> pl.DataFrame:
                 "column_has_contract_type": castable,
             }
         )
-    return pl.DataFrame(rows, schema={
-        "column": pl.String,
-        "expected_type": pl.String,
-        "received_type": pl.String,
-        "column_is_present": pl.Boolean,
-        "column_has_contract_type": pl.Boolean,
-    })
+    return pl.DataFrame(
+        rows,
+        schema={
+            "column": pl.String,
+            "expected_type": pl.String,
+            "received_type": pl.String,
+            "column_is_present": pl.Boolean,
+            "column_has_contract_type": pl.Boolean,
+        },
+    )
 
 
 def validate(
@@ -107,7 +112,9 @@ def validate(
     when its shape is wrong). Nothing is written."""
     context = context if context is not None else ValidationContext()
     shape = schema_report(contract, frame)
-    shape_ok = shape["column_is_present"].all() and shape["column_has_contract_type"].fill_null(True).all()
+    shape_ok = (
+        shape["column_is_present"].all() and shape["column_has_contract_type"].fill_null(True).all()
+    )
     if not shape_ok:
         result = run_gx(build_schema_suite(contract), shape, index_columns=["column"])
         report = _report(contract, batch_id, frame.height, result, ["column"], shape=shape)
@@ -159,7 +166,8 @@ def _check(
     config = item.get("expectation_config", {})
     kwargs = config.get("kwargs", {})
     target = kwargs.get("column") or ",".join(
-        kwargs.get("column_list") or [c for c in (kwargs.get("column_A"), kwargs.get("column_B")) if c]
+        kwargs.get("column_list")
+        or [c for c in (kwargs.get("column_A"), kwargs.get("column_B")) if c]
     )
     name = f"{config.get('type')}({target})"
     outcome = item.get("result", {}) or {}
@@ -186,7 +194,9 @@ def _examples(outcome: dict[str, Any], index_columns: list[str]) -> list[str]:
     indexed = outcome.get("partial_unexpected_index_list")
     if indexed:
         return [
-            " ".join(_plain(row.get(k)) for k in index_columns) if isinstance(row, dict) else str(row)
+            " ".join(_plain(row.get(k)) for k in index_columns)
+            if isinstance(row, dict)
+            else str(row)
             for row in indexed[:EXAMPLES_PER_CHECK]
         ]
     missing = outcome.get("partial_missing_list")

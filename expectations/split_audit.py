@@ -48,7 +48,9 @@ def audit_splits(splits: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
         _finding(duplicates.unique(["ticker", "execution_date"]), "duplicate_split"),
         _finding(flagged.filter(~pl.col("ratio_is_plausible")), "implausible_ratio"),
         _finding(
-            flagged.filter(pl.col("move_matches_ratio").not_()).unique(["ticker", "execution_date"]),
+            flagged.filter(pl.col("move_matches_ratio").not_()).unique(
+                ["ticker", "execution_date"]
+            ),
             "split_without_move",
         ),
         _moves_without_split(splits, bars),

@@ -29,7 +29,9 @@ EARNINGS_HOURS: tuple[str, ...] = ("bmo", "amc", "dmh", "")
 def _keys(contract: TableContract) -> list[Expectation]:
     import great_expectations.expectations as gxe
 
-    checks: list[Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=name) for name in contract.key]
+    checks: list[Expectation] = [
+        gxe.ExpectColumnValuesToNotBeNull(column=name) for name in contract.key
+    ]
     if len(contract.key) == 1:
         checks.append(gxe.ExpectColumnValuesToBeUnique(column=contract.key[0]))
     else:
@@ -56,10 +58,14 @@ def daily_bars_expectations(expected_tickers: Sequence[str] = ()) -> list[Expect
     # low ≤ min(open, close) and high ≥ max(open, close), as four pair checks.
     for side in ("open", "close"):
         checks.append(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=side, column_B="low", or_equal=True)
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=side, column_B="low", or_equal=True
+            )
         )
         checks.append(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B=side, or_equal=True)
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="high", column_B=side, or_equal=True
+            )
         )
     checks += [
         gxe.ExpectColumnValuesToNotBeNull(column="volume"),
@@ -73,7 +79,9 @@ def daily_bars_expectations(expected_tickers: Sequence[str] = ()) -> list[Expect
     ]
     if expected_tickers:
         checks.append(
-            gxe.ExpectColumnDistinctValuesToContainSet(column="ticker", value_set=list(expected_tickers))
+            gxe.ExpectColumnDistinctValuesToContainSet(
+                column="ticker", value_set=list(expected_tickers)
+            )
         )
     return checks
 

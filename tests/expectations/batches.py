@@ -73,7 +73,12 @@ def clean_splits() -> pl.DataFrame:
     """Return one 2-for-1 split of AAA on 2025-11-17 (apply it to bars with `with_split`)."""
     return SPLITS.conform(
         pl.DataFrame(
-            {"ticker": ["AAA"], "execution_date": [date(2025, 11, 17)], "split_from": [1.0], "split_to": [2.0]}
+            {
+                "ticker": ["AAA"],
+                "execution_date": [date(2025, 11, 17)],
+                "split_from": [1.0],
+                "split_to": [2.0],
+            }
         )
     )
 
@@ -82,7 +87,10 @@ def with_split(bars: pl.DataFrame, ticker: str, day: date, ratio: float) -> pl.D
     """Return raw bars as a provider serves them: prices divided by `ratio` from `day` on."""
     after = (pl.col("ticker") == ticker) & (pl.col("date") >= day)
     return bars.with_columns(
-        [pl.when(after).then(pl.col(c) / ratio).otherwise(pl.col(c)).alias(c) for c in ("open", "high", "low", "close", "vwap")]
+        [
+            pl.when(after).then(pl.col(c) / ratio).otherwise(pl.col(c)).alias(c)
+            for c in ("open", "high", "low", "close", "vwap")
+        ]
     )
 
 

@@ -83,7 +83,10 @@ def _negative_price(bars: pl.DataFrame) -> pl.DataFrame:
 
 def _low_above_close(bars: pl.DataFrame) -> pl.DataFrame:
     return bars.with_columns(
-        pl.when(pl.int_range(pl.len()) == 3).then(pl.col("close") + 1).otherwise(pl.col("low")).alias("low")
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(pl.col("close") + 1)
+        .otherwise(pl.col("low"))
+        .alias("low")
     )
 
 
@@ -109,8 +112,16 @@ def _null_ticker(bars: pl.DataFrame) -> pl.DataFrame:
 @pytest.mark.parametrize(
     ("corrupt", "expectation", "detail"),
     [
-        (_drop_close, "expect_column_values_to_be_in_set(column_is_present)", "missing column close"),
-        (_close_as_text, "expect_column_values_to_be_in_set(column_has_contract_type)", "wrong type: close is String"),
+        (
+            _drop_close,
+            "expect_column_values_to_be_in_set(column_is_present)",
+            "missing column close",
+        ),
+        (
+            _close_as_text,
+            "expect_column_values_to_be_in_set(column_has_contract_type)",
+            "wrong type: close is String",
+        ),
         (_negative_price, "expect_column_values_to_be_between(close)", "1 of"),
         (_low_above_close, "expect_column_pair_values_a_to_be_greater_than_b(close,low)", "1 of"),
         (_duplicate_row, "expect_compound_columns_to_be_unique(ticker,date)", "2 of"),
@@ -118,7 +129,16 @@ def _null_ticker(bars: pl.DataFrame) -> pl.DataFrame:
         (_holiday_row, "expect_column_values_to_be_in_set(date_is_trading_day)", "CCC 2025-12-25"),
         (_null_ticker, "expect_column_values_to_not_be_null(ticker)", "1 of"),
     ],
-    ids=["missing-field", "wrong-type", "negative-price", "low-above-close", "duplicate-key", "gap", "non-trading-date", "null-key"],
+    ids=[
+        "missing-field",
+        "wrong-type",
+        "negative-price",
+        "low-above-close",
+        "duplicate-key",
+        "gap",
+        "non-trading-date",
+        "null-key",
+    ],
 )
 def test_bad_bars_are_quarantined_with_the_failed_expectation_named(
     lake_uri: str,
@@ -139,13 +159,19 @@ def test_bad_bars_are_quarantined_with_the_failed_expectation_named(
     quarantined = read_quarantined("daily_bars", "bad-1")
     assert quarantined["data"].height == bad.height
     failed_names = [
-        f"{r['expectation_config']['type']}" for r in quarantined["result"]["results"] if not r["success"]
+        f"{r['expectation_config']['type']}"
+        for r in quarantined["result"]["results"]
+        if not r["success"]
     ]
     assert expectation.split("(")[0] in failed_names
     assert "Data documentation compiled by Great Expectations" in quarantined["html"]
     assert "Unsuccessful Expectations" in quarantined["html"]
     listed = quarantined_batches().row(0, named=True)
-    assert (listed["table"], listed["batch_id"], listed["success"]) == ("daily_bars", "bad-1", False)
+    assert (listed["table"], listed["batch_id"], listed["success"]) == (
+        "daily_bars",
+        "bad-1",
+        False,
+    )
     assert expectation in orjson.loads(listed["failed_expectations"])
 
 
@@ -233,7 +259,10 @@ def test_split_like_move_without_split_is_reported(lake_uri: str) -> None:
 def test_duplicate_split_is_quarantined(lake_uri: str) -> None:
     splits = pl.concat([clean_splits(), clean_splits()])
 
-    with pytest.raises(ValidationFailed, match=r"expect_compound_columns_to_be_unique\(ticker,execution_date\): 2 of 2 rows"):
+    with pytest.raises(
+        ValidationFailed,
+        match=r"expect_compound_columns_to_be_unique\(ticker,execution_date\): 2 of 2 rows",
+    ):
         validate_or_quarantine(SPLITS, splits, batch_id="dup", context=ValidationContext())
 
 
@@ -252,7 +281,9 @@ def test_split_without_matching_move_is_a_warning(lake_uri: str) -> None:
     )
 
     assert report.success
-    assert [w.name for w in report.warnings] == ["expect_column_values_to_be_in_set(move_matches_ratio)"]
+    assert [w.name for w in report.warnings] == [
+        "expect_column_values_to_be_in_set(move_matches_ratio)"
+    ]
 
 
 def test_split_context_comes_from_silver_bars(lake_uri: str) -> None:
@@ -282,7 +313,10 @@ def test_null_eps_is_fine_but_a_bad_quarter_is_not(lake_uri: str) -> None:
         validate_or_quarantine(
             EARNINGS,
             earnings.with_columns(
-                pl.when(pl.col("ticker") == "AAA").then(5).otherwise(pl.col("fiscal_quarter")).alias("fiscal_quarter")
+                pl.when(pl.col("ticker") == "AAA")
+                .then(5)
+                .otherwise(pl.col("fiscal_quarter"))
+                .alias("fiscal_quarter")
             ),
             batch_id="bad",
         )
@@ -291,7 +325,9 @@ def test_null_eps_is_fine_but_a_bad_quarter_is_not(lake_uri: str) -> None:
 def test_unknown_grade_action_is_quarantined(lake_uri: str) -> None:
     grades = clean_grades().with_columns(pl.lit("buy!").alias("action"))
 
-    with pytest.raises(ValidationFailed, match=r"expect_column_values_to_be_in_set\(action\): 3 of 3 rows"):
+    with pytest.raises(
+        ValidationFailed, match=r"expect_column_values_to_be_in_set\(action\): 3 of 3 rows"
+    ):
         validate_or_quarantine(GRADES, grades, batch_id="g")
 
 

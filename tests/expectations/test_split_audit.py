@@ -42,7 +42,9 @@ def test_a_split_the_prices_show_has_no_findings() -> None:
         (clean_splits(), clean_bars(), "split_without_move", "AAA", SPLIT_DAY),
         (
             clean_splits(),
-            with_split(with_split(clean_bars(), "AAA", SPLIT_DAY, 2.0), "CCC", date(2025, 12, 1), 4.0),
+            with_split(
+                with_split(clean_bars(), "AAA", SPLIT_DAY, 2.0), "CCC", date(2025, 12, 1), 4.0
+            ),
             "move_without_split",
             "CCC",
             date(2025, 12, 1),
@@ -50,14 +52,18 @@ def test_a_split_the_prices_show_has_no_findings() -> None:
     ],
     ids=["duplicate", "implausible-ratio", "split-without-move", "move-without-split"],
 )
-def test_findings(splits: pl.DataFrame, bars: pl.DataFrame, issue: str, ticker: str, day: date) -> None:
+def test_findings(
+    splits: pl.DataFrame, bars: pl.DataFrame, issue: str, ticker: str, day: date
+) -> None:
     findings = audit_splits(splits, bars)
 
     assert findings.select("ticker", "date", "issue").rows() == [(ticker, day, issue)]
 
 
 def test_reverse_split_matches_its_move() -> None:
-    splits = clean_splits().with_columns(pl.lit(10.0).alias("split_from"), pl.lit(1.0).alias("split_to"))
+    splits = clean_splits().with_columns(
+        pl.lit(10.0).alias("split_from"), pl.lit(1.0).alias("split_to")
+    )
     bars = with_split(clean_bars(), "AAA", SPLIT_DAY, 0.1)
 
     assert audit_splits(splits, bars).is_empty()
