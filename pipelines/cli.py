@@ -8,6 +8,8 @@ command exits 1: a user never sees a traceback for a problem they can fix.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -164,6 +166,50 @@ def airflow_standalone(
     from pipelines.launcher import run_airflow
 
     raise typer.Exit(run_airflow(port=port, echo=console.print))
+
+
+# --- indicators -------------------------------------------------------------------
+
+
+@app.command("indicators")
+def indicators(
+    ticker: str | None = typer.Argument(None, help="Ticker in the lake (or use --input)."),
+    start: str | None = typer.Option(None, "--start", help="First date, YYYY-MM-DD."),
+    end: str | None = typer.Option(None, "--end", help="Last date, YYYY-MM-DD."),
+    interval: str = typer.Option("day", "--interval", help="day, week or month."),
+    spec: str | None = typer.Option(
+        None, "--with", help="Indicators, e.g. sma:20,ema:50,macd:12:26:9,bbands:20:2,rsi:14."
+    ),
+    fmt: str = typer.Option("csv", "--format", help="csv, json or table."),
+    input_path: Annotated[
+        Path | None,
+        typer.Option("--input", help="CSV with date,open,high,low,close,volume instead of a ticker."),
+    ] = None,
+) -> None:
+    """Print indicators per bar (date first; empty where TA-Lib has no value yet)."""
+    from lake.indicators.spec import DEFAULT_SPEC
+    from pipelines.indicator_report import (
+        FORMATS,
+        indicator_report,
+        parse_cli_date,
+        render_table,
+        render_text,
+    )
+
+    if fmt not in FORMATS:
+        raise TickerlakeError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    frame = indicator_report(
+        ticker=ticker,
+        input_path=input_path,
+        start=parse_cli_date(start, "--start"),
+        end=parse_cli_date(end, "--end"),
+        interval=interval,
+        spec=DEFAULT_SPEC if spec is None else spec,
+    )
+    if fmt == "table":
+        console.print(render_table(frame))
+    else:
+        sys.stdout.write(render_text(frame, fmt))
 
 
 def main() -> None:
