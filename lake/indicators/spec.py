@@ -9,7 +9,7 @@ defaults. Output columns are named as the CLI prints them, e.g. `sma_20`,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import polars as pl
@@ -269,7 +269,7 @@ def parse_spec(text: str) -> tuple[IndicatorSpec, ...]:
 
 def _example(cls: type[IndicatorSpec]) -> str:
     spec = cls()
-    params = [getattr(spec, f) for f in spec.__dataclass_fields__]
+    params = [getattr(spec, f.name) for f in fields(spec)]
     return ":".join([cls.keyword, *(_number(p) for p in params)])
 
 
