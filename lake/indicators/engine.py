@@ -23,7 +23,6 @@ import polars as pl
 
 from lake.errors import TickerlakeError
 from lake.indicators import momentum, patterns, volatility, volume
-from lake.indicators.overlap import TA_EPSILON
 from lake.indicators.spec import (
     Atr,
     Bbands,
@@ -121,21 +120,20 @@ def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
             st.add(3, spec.columns[0], pl.when(pos >= n - 1).then(running / (n * (n + 1) / 2)))
         elif isinstance(spec, Bbands):
             n, k = spec.period, spec.deviations
-            # Squares span 30 orders of magnitude across a universe, enough for a flat
-            # rolling sum to carry error from one ticker into the next; scaled by a power
-            # of two per ticker (exact), they are all near 1.
-            scale = st.add(
-                0, "__scale", 2.0 ** pl.when(pos == 0).then(close).forward_fill().log(2).floor()
-            )
+            # Prices span 15 orders of magnitude across a universe, enough for a flat
+            # rolling variance to carry rounding from one ticker into the next; scaled by a
+            # power of two per ticker (exact), they are all near 1.
+            first = pl.when(pos == 0).then(close).forward_fill()
+            power = 2.0 ** first.abs().log(2).floor()
+            scale = st.add(0, "__scale", pl.when(first != 0).then(power).otherwise(1.0))
             scaled = st.add(1, "__scaled", close / scale)
-            squares = st.add(
+            variance = st.add(
                 2,
-                f"__sumsq_{n}",
-                pl.when(pos >= n - 1).then((scaled * scaled).rolling_sum(n)) * (scale * scale),
+                f"__var_{n}",
+                pl.when(pos >= n - 1).then(scaled.rolling_var(n, ddof=0)) * (scale * scale),
             )
             middle = window_sum(n) / n
-            variance = squares / n - middle * middle
-            std = pl.when(variance > TA_EPSILON * middle * middle).then(variance.sqrt())
+            std = pl.when(variance > 0).then(variance.sqrt())
             band = st.add(3, f"__bb_band_{n}_{k}", std.otherwise(0.0) * k)
             mid_c, up_c, lo_c, pctb_c, width_c = spec.columns
             st.add(1, mid_c, middle)

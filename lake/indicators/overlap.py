@@ -91,14 +91,16 @@ def bbands(close: IntoExpr, period: int = 20, deviations: float = 2.0) -> pl.Exp
     deviation), `pctb` ((close - lower) / (upper - lower), null when the bands touch) and
     `width` ((upper - lower) / middle, null when the middle is 0).
 
-    Notes: the variance is E[x²] - SMA², as TA-Lib computes it, and is taken as 0 when it
-    falls within TA-Lib's scale-aware zero band of SMA².
+    Notes: the variance is the windowed population variance computed without the
+    E[x²] - mean² cancellation (TA-Lib's current releases are accurate there too, so a
+    window of nearly equal prices gets its true, tiny width); a negative rounding residue
+    counts as 0.
     """
     check_period("BBANDS period", period, minimum=2)
     x = as_expr(close)
     middle = sma(x, period)
-    variance = (x * x).rolling_sum(period) / period - middle * middle
-    std = pl.when(variance > TA_EPSILON * middle * middle).then(variance.sqrt()).otherwise(0.0)
+    variance = x.rolling_var(period, ddof=0)
+    std = pl.when(variance > 0).then(variance.sqrt()).otherwise(0.0)
     band = std * deviations
     upper = middle + band
     lower = middle - band
