@@ -21,6 +21,7 @@ import streamlit as st
 from lake import earnings_analytics, market_health, queries
 from lake.errors import TickerlakeError
 from lake.grade_reactions import grade_reactions
+from lake.indicator_query import indicators_for
 from lake.settings import get_settings
 
 P = ParamSpec("P")
@@ -92,7 +93,7 @@ def price_view(
     """Return `date, open, high, low, close, volume` + the indicator columns of `specs`.
 
     `specs` use the CLI's spelling (`sma:20`, `ema:50`, `wma:10`, `macd:12:26:9`,
-    `bbands:20:2`, `rsi:14`, `cross:50:200`, `patterns`); bars are at `interval`
+    `macd_events:12:26:9`, `bbands:20:2`, `rsi:14`, `cross:50:200`, `patterns`); bars are at `interval`
     (day/week/month) and indicator values do not depend on `start` (the engine reads
     the history it needs before it). Raises `TickerlakeError` for an unknown ticker or
     when the ticker has no bars in the range.
@@ -287,63 +288,7 @@ def quality_view(uri: str) -> dict[str, pl.DataFrame | None]:
 def _indicators(
     uri: str, ticker: str, start: date, end: date, interval: str, specs: Sequence[str]
 ) -> pl.DataFrame:
-    # Provisional until the engine's on-demand entry point lands: read the whole
-    # history up to `end` (one ticker is small), apply the engine's expressions.
-    from lake.indicators import momentum, overlap
-
-    bars = queries.adjusted_bars(ticker, None, end, columns=PRICE_COLUMNS, lake_uri=uri)
-    if interval != "day":
-        every = "1w" if interval == "week" else "1mo"
-        bars = (
-            bars.sort("date")
-            .group_by_dynamic("date", every=every, label="left")
-            .agg(
-                pl.col("date").last().alias("last_date"),
-                pl.col("open").first(),
-                pl.col("high").max(),
-                pl.col("low").min(),
-                pl.col("close").last(),
-                pl.col("volume").sum(),
-            )
-            .drop("date")
-            .rename({"last_date": "date"})
-        )
-    exprs: list[pl.Expr] = []
-    for spec in specs:
-        name, *args = spec.split(":")
-        nums = [float(a) for a in args]
-        if name in ("sma", "ema", "wma"):
-            period = int(nums[0])
-            exprs.append(getattr(overlap, name)("close", period).alias(f"{name}_{period}"))
-        elif name == "macd":
-            f, s, g = (int(n) for n in nums)
-            lines = momentum.macd("close", f, s, g)
-            suffix = f"{f}_{s}_{g}"
-            exprs += [
-                lines.struct.field("macd").alias(f"macd_{suffix}"),
-                lines.struct.field("signal").alias(f"macd_signal_{suffix}"),
-                lines.struct.field("hist").alias(f"macd_hist_{suffix}"),
-                momentum.macd_events("close", f, s, g).alias(f"macd_event_{suffix}"),
-            ]
-        elif name == "bbands":
-            period, k = int(nums[0]), nums[1]
-            bands = overlap.bbands("close", period, k)
-            suffix = f"{period}_{args[1]}"
-            exprs += [
-                bands.struct.field(field).alias(f"bb_{short}_{suffix}")
-                for field, short in (
-                    ("middle", "mid"),
-                    ("upper", "upper"),
-                    ("lower", "lower"),
-                    ("pctb", "pctb"),
-                    ("width", "width"),
-                )
-            ]
-        elif name == "rsi":
-            exprs.append(momentum.rsi("close", int(nums[0])).alias(f"rsi_{int(nums[0])}"))
-        elif name == "cross":
-            short, long = int(nums[0]), int(nums[1])
-            exprs.append(
-                momentum.golden_death_cross("close", short, long).alias(f"cross_{short}_{long}")
-            )
-    return bars.sort("date").with_columns(exprs).filter(pl.col("date").is_between(start, end))
+    frame = indicators_for(
+        ticker, start, end, interval=interval, specs=",".join(specs) or "sma:20", lake_uri=uri
+    )
+    return frame.drop("ticker")

@@ -23,6 +23,7 @@ from lake.schemas import CAP_BUCKETS, LIQUIDITY_TIERS
 
 Interval = Literal["day", "week", "month"]
 INTERVALS: tuple[Interval, ...] = ("day", "week", "month")
+INTERVAL_LABELS: dict[str, str] = {"day": "daily", "week": "weekly", "month": "monthly"}
 PRESETS: tuple[str, ...] = ("1M", "3M", "6M", "YTD", "1Y", "3Y", "Max", "Custom")
 DEFAULT_PRESET = "1Y"
 CAP_NAMES: tuple[str, ...] = tuple(name for name, _ in CAP_BUCKETS)

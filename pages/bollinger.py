@@ -29,7 +29,7 @@ frame = data.or_stop(
 grades = data.or_stop(data.grade_days, data.lake_uri(), view.ticker, view.start, view.end)
 chart = figures.PriceChart(
     frame=frame,
-    title=f"{view.ticker} Bollinger({period}, {k}σ), {view.interval}ly, {view.start} → {view.end}",
+    title=f"{view.ticker} Bollinger({period}, {k}σ), {filters.INTERVAL_LABELS[view.interval]}, {view.start} → {view.end}",
     interval=view.interval,
     overlays=[
         figures.Line(f"bb_upper_{suffix}", "Upper band", color="#90a4ae", width=1),

@@ -29,7 +29,7 @@ frame = data.or_stop(
     view.start,
     view.end,
     view.interval,
-    (f"macd:{fast}:{slow}:{signal}",),
+    (f"macd:{fast}:{slow}:{signal}", f"macd_events:{fast}:{slow}:{signal}"),
 )
 grades = data.or_stop(data.grade_days, data.lake_uri(), view.ticker, view.start, view.end)
 events = frame.filter(pl.col(f"macd_event_{suffix}") != 0)
@@ -37,7 +37,7 @@ buys = events.filter(pl.col(f"macd_event_{suffix}") > 0)
 sells = events.filter(pl.col(f"macd_event_{suffix}") < 0)
 chart = figures.PriceChart(
     frame=frame,
-    title=f"{view.ticker} MACD({fast},{slow},{signal}), {view.interval}ly, {view.start} → {view.end}",
+    title=f"{view.ticker} MACD({fast},{slow},{signal}), {filters.INTERVAL_LABELS[view.interval]}, {view.start} → {view.end}",
     interval=view.interval,
     markers=[
         figures.grade_markers(frame, grades),

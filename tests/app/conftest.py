@@ -1,0 +1,42 @@
+"""A small demo lake (40 tickers, 1 year) built once through `build_demo`, shared by the
+AppTest and browser tests of the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lake import tables
+from lake.settings import get_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MAIN = PROJECT_ROOT / "app" / "main.py"
+PAGES = PROJECT_ROOT / "pages"
+
+
+@pytest.fixture(scope="session")
+def demo_lake_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A demo lake built by the real pipeline (`pipelines.historical.build_demo`)."""
+    from pipelines.historical import build_demo
+
+    root = tmp_path_factory.mktemp("app_lake")
+    uri = str(root / "lake")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LAKE_URI", uri)
+        env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
+        get_settings.cache_clear()
+        build_demo(n_tickers=40, years=1, seed=11)
+    get_settings.cache_clear()
+    tables.forget_handles()
+    return uri
+
+
+@pytest.fixture
+def app_lake(demo_lake_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """LAKE_URI set to the demo lake for one test."""
+    monkeypatch.setenv("LAKE_URI", demo_lake_uri)
+    get_settings.cache_clear()
+    yield demo_lake_uri
+    get_settings.cache_clear()

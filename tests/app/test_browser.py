@@ -1,0 +1,159 @@
+"""Every page in headless Debian chromium (Playwright) against a real Streamlit server.
+
+One server per module on a free loopback port, serving the small demo lake. Each page
+is opened, must show its charts and no exception element, and is screenshotted under
+`test-output/screenshots/`. The first render of each page on the warm server is
+measured and printed (never asserted).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from pipelines.services import free_loopback_port
+from tests.app.conftest import MAIN, PROJECT_ROOT
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# url path -> (page title shown, charts expected at least)
+PAGES = {
+    "": ("market at a glance", 1),
+    "candlesticks": ("candlesticks", 1),
+    "moving_averages": ("moving averages", 1),
+    "macd": ("MACD", 1),
+    "bollinger": ("Bollinger Bands", 1),
+    "market_health": ("Market health", 1),
+    "eps": ("Earnings (EPS)", 1),
+    "analyst_grades": ("analyst grades", 1),
+    "data_quality": ("Data quality", 0),
+}
+FIRST_RENDERS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def server(demo_lake_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run app/main.py` on a free loopback port, serving the demo lake."""
+    port = free_loopback_port()
+    log = (tmp_path_factory.mktemp("streamlit") / "streamlit.log").open("wb")
+    env = dict(os.environ, LAKE_URI=demo_lake_uri)
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(MAIN),
+            "--server.address", "127.0.0.1", "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        ],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(f"{base}/_stcore/health", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+    if FIRST_RENDERS:
+        print("\nFirst render per page on a warm server (s):")
+        for page, seconds in FIRST_RENDERS.items():
+            print(f"  {page or 'home':16s} {seconds:.2f}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def warm(server: str, browser) -> str:
+    """Open every page once so the measured renders below run on a warm server."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    for path in PAGES:
+        page.goto(f"{server}/{path}")
+        _wait_rendered(page)
+    page.close()
+    return server
+
+
+def _wait_healthy(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "streamlit exited early"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered")
+
+
+def _wait_rendered(page) -> None:
+    """Wait until the app's script run has finished (no 'running' status widget)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                && document.querySelector('[data-testid="stHeading"], [data-testid="stAlert"]');
+        }""",
+        timeout=60_000,
+    )
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_in_the_browser(warm: str, browser, path: str) -> None:
+    title, charts = PAGES[path]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    started = time.perf_counter()
+    page.goto(f"{warm}/{path}")
+    _wait_rendered(page)
+    if charts:
+        page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    FIRST_RENDERS[path] = time.perf_counter() - started
+    page.wait_for_timeout(600)  # let Plotly finish its transitions before the screenshot
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{path or 'home'}.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert title in page.locator("h1").first.inner_text()
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= charts
+    assert page.locator(".js-plotly-plot").count() >= charts
+    page.close()
+
+
+def test_filters_travel_in_the_url_across_pages(warm: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{warm}/macd?interval=week&range=Max")
+    _wait_rendered(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    # Navigate with the sidebar: the filters must stay in the URL on the next page.
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Bollinger Bands").click()
+    page.wait_for_url("**/bollinger**", timeout=30_000)
+    _wait_rendered(page)
+    page.wait_for_function("() => location.search.includes('interval=week')", timeout=30_000)
+    assert "range=Max" in page.url
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
