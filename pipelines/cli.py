@@ -127,9 +127,11 @@ def realtime_worker(
     configure_logging()
     settings = get_settings()
     key = settings.massive_api_key
-    if feed_url is not None and key is None:
+    local_feed = feed_url is None or feed_url.startswith(("ws://127.0.0.1", "ws://localhost"))
+    if key is None and not local_feed:
         raise TickerlakeError(
-            "FEED_URL is set but MASSIVE_API_KEY is not; set the key, or unset FEED_URL to use the simulator"
+            "FEED_URL names a remote feed but MASSIVE_API_KEY is not set; set the key, "
+            "or unset FEED_URL to use the local simulator"
         )
     config = WorkerConfig(
         feed_url=feed_url or default_feed_url(),
