@@ -1,0 +1,610 @@
+"""The historical steps: extract → bronze, validate → silver, transform → gold, maintain.
+
+Plain functions that run the same from Airflow, the CLI and tests. Steps hand data to
+each other through the lake (a bronze batch id, never a local file or a large XCom)
+and return small JSON-able dicts.
+
+- `extract` fetches one dataset for a date range and appends it to `bronze/<dataset>`
+  as received (the provider's wire columns) plus `_batch_id`, `_source`, `_loaded_at`
+  and `_dataset`.
+- `load_silver` turns one bronze batch into its silver contract, validates it
+  (`expectations.validate_or_quarantine`: a failing batch goes to quarantine and
+  raises `ValidationFailed`, so nothing of it reaches silver) and MERGEs it on the key.
+- `build_gold` derives split-adjusted bars, monthly segments and the marts.
+- `maintain` compacts and re-clusters files and vacuums old versions.
+- `load_day`, `backfill` and `build_demo` chain the steps. They move whole ranges per
+  step (one bronze batch, one validation and one write per dataset), which is what
+  keeps the 2,500-ticker × 4-year demo within minutes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+import polars as pl
+
+from lake import tables
+from lake.adjustment import adjusted_bars
+from lake.errors import TickerlakeError
+from lake.marts import REACTION_DAYS, daily_returns, earnings_reactions
+from lake.schemas import (
+    ADJUSTED_BARS,
+    DAILY_BARS,
+    DAILY_RETURNS,
+    EARNINGS,
+    EARNINGS_REACTIONS,
+    GOLD_TABLES,
+    GRADES,
+    NEWS,
+    SEGMENTS,
+    SILVER_TABLES,
+    SPLITS,
+    TICKERS,
+    TableContract,
+)
+from lake.segmentation import segments
+from pipelines.progress import ProgressCallback
+from pipelines.sources import Sources, SyntheticMarketConfig, get_sources, transforms, wire
+from pipelines.sources import calendar as trading_calendar
+
+DATASETS = ("tickers", "daily_bars", "splits", "earnings", "grades", "news")
+
+SILVER: dict[str, TableContract] = {
+    "tickers": TICKERS,
+    "daily_bars": DAILY_BARS,
+    "splits": SPLITS,
+    "earnings": EARNINGS,
+    "grades": GRADES,
+    "news": NEWS,
+}
+_WIRE_SCHEMAS: dict[str, pl.Schema] = {
+    "tickers": wire.TICKER_DETAILS,
+    "daily_bars": wire.GROUPED_DAILY,
+    "splits": wire.SPLITS,
+    "earnings": wire.EARNINGS_CALENDAR,
+    "grades": wire.GRADES,
+    "news": wire.NEWS,
+}
+_TRANSFORMS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
+    "tickers": transforms.tickers_frame,
+    "daily_bars": transforms.daily_bars_frame,
+    "splits": transforms.splits_frame,
+    "earnings": transforms.earnings_frame,
+    "grades": transforms.grades_frame,
+    "news": transforms.news_frame,
+}
+BRONZE_METADATA = pl.Schema(
+    {
+        "_batch_id": pl.String,
+        "_source": pl.String,
+        "_loaded_at": pl.Datetime("ms", "UTC"),
+        "_dataset": pl.String,
+    }
+)
+# FMP's free tier covers about a hundred large symbols: grades are fetched for the
+# largest tickers by market cap.
+GRADED_TICKERS = 100
+
+# What has been loaded, so a backfill resumes where it stopped.
+LOAD_LOG = TableContract(
+    name="load_log",
+    layer="meta",
+    key=("run", "start", "end", "finished_at"),
+    schema=pl.Schema(
+        {
+            "run": pl.String,  # demo | backfill | day
+            "start": pl.Date,
+            "end": pl.Date,
+            "batch_ids": pl.String,  # JSON object dataset -> batch id
+            "rows": pl.Int64,  # silver daily_bars rows in the batch
+            "finished_at": pl.Datetime("ms", "UTC"),
+        }
+    ),
+)
+# The synthetic market the demo was built from, so later loads extend the same market.
+SYNTHETIC_MARKET = TableContract(
+    name="synthetic_market",
+    layer="meta",
+    key=("seed",),
+    schema=pl.Schema({"seed": pl.Int64, "n_tickers": pl.Int64, "start": pl.Date, "end": pl.Date}),
+)
+
+
+def bronze_contract(dataset: str) -> TableContract:
+    """Return the contract of `bronze/<dataset>`: the wire columns plus load metadata."""
+    _check_dataset(dataset)
+    return TableContract(
+        name=dataset,
+        layer="bronze",
+        key=("_batch_id",),
+        schema=pl.Schema({**_WIRE_SCHEMAS[dataset], **BRONZE_METADATA}),
+    )
+
+
+def is_trading_day(day: date) -> bool:
+    """True when `day` is an NYSE (XNYS) session."""
+    return trading_calendar.is_trading_day(day)
+
+
+# --- steps -------------------------------------------------------------------------
+
+
+def extract(
+    dataset: str,
+    start: date,
+    end: date,
+    *,
+    sources: Sources | None = None,
+    progress: ProgressCallback | None = None,
+) -> str:
+    """Fetch `dataset` for [start, end] and append it to `bronze/<dataset>` as received.
+
+    Returns the batch id that `load_silver` takes. `tickers` is a snapshot as of `end`;
+    `grades` covers the largest `GRADED_TICKERS` tickers by market cap.
+    """
+    _check_dataset(dataset)
+    if end < start:
+        raise TickerlakeError(f"start {start} is after end {end}: pass start <= end")
+    sources = _sources(sources)
+    frame, source_name = _fetch(dataset, start, end, sources, progress)
+    batch_id = f"{dataset}-{start:%Y%m%d}-{end:%Y%m%d}-{uuid.uuid4().hex[:10]}"
+    tagged = frame.with_columns(
+        pl.lit(batch_id).alias("_batch_id"),
+        pl.lit(source_name).alias("_source"),
+        pl.lit(datetime.now(UTC)).cast(pl.Datetime("ms", "UTC")).alias("_loaded_at"),
+        pl.lit(dataset).alias("_dataset"),
+    )
+    if not tagged.is_empty():
+        tables.write(bronze_contract(dataset), tagged, mode="append")
+    return batch_id
+
+
+def load_silver(dataset: str, batch_id: str) -> dict[str, Any]:
+    """Transform bronze batch `batch_id`, validate it and MERGE it into its silver table.
+
+    Returns `{"dataset", "batch_id", "rows", "inserted", "updated", "unchanged",
+    "version", "committed"}`. Raises `ValidationFailed` (after quarantining the batch)
+    when it fails its expectations; silver is then left untouched.
+    """
+    from expectations import validate_or_quarantine
+
+    _check_dataset(dataset)
+    contract = SILVER[dataset]
+    bronze = bronze_contract(dataset)
+    if tables.exists(bronze):
+        raw = tables.read(bronze, filters=pl.col("_batch_id") == pl.lit(batch_id))
+    else:
+        raw = pl.DataFrame(schema=bronze.schema)
+    frame = _TRANSFORMS[dataset](raw.drop(BRONZE_METADATA.names()))
+    if frame.is_empty():
+        return {"dataset": dataset, "batch_id": batch_id, "rows": 0, "committed": False}
+    validate_or_quarantine(
+        contract, frame, batch_id=batch_id, context=_validation_context(dataset, frame)
+    )
+    result = tables.merge_upsert(contract, frame)
+    return {"dataset": dataset, "batch_id": batch_id, "rows": frame.height, **result.as_dict()}
+
+
+def build_gold(start: date, end: date, *, full: bool = False) -> dict[str, Any]:
+    """Derive the gold tables for silver data dated in [start, end].
+
+    - `adjusted_bars`: the range's bars, plus the whole history of every ticker with a
+      split executed in the range (a split changes all earlier adjusted prices);
+    - `daily_returns`: the same rows with % change versus the previous close;
+    - `segments`: every month touching the range;
+    - `earnings_reactions`: reports whose 10-day window overlaps the range.
+
+    With `full=True` (or when gold is empty) every gold table is rebuilt from all of
+    silver in one write each. Returns row counts per table.
+    """
+    if full or not tables.exists(ADJUSTED_BARS):
+        return _build_gold_full()
+    splits = _known_splits()
+    resplit = (
+        splits.filter(pl.col("execution_date").is_between(start, end))["ticker"].unique().to_list()
+    )
+    new_bars = tables.read(
+        DAILY_BARS,
+        filters=[
+            pl.col("year").is_between(start.year, end.year),
+            pl.col("date").is_between(pl.lit(start), pl.lit(end)),
+        ],
+    )
+    if resplit:
+        history = tables.read(
+            DAILY_BARS,
+            filters=pl.col("ticker").is_in(pl.Series(resplit, dtype=pl.String).implode()),
+        )
+        new_bars = pl.concat(
+            [
+                new_bars.filter(
+                    ~pl.col("ticker").is_in(pl.Series(resplit, dtype=pl.String).implode())
+                ),
+                history,
+            ]
+        )
+    adjusted = adjusted_bars(new_bars, splits)
+    result: dict[str, Any] = {
+        "adjusted_bars": tables.merge_upsert(ADJUSTED_BARS, adjusted).as_dict()
+    }
+
+    # Returns need each ticker's previous close: read a few days of look-back.
+    lookback = tables.read(
+        ADJUSTED_BARS,
+        filters=pl.col("date").is_between(pl.lit(start - timedelta(days=10)), pl.lit(end)),
+        columns=["ticker", "date", "close", "volume"],
+    )
+    returns_source = pl.concat(
+        [
+            lookback.filter(~pl.col("ticker").is_in(pl.Series(resplit, dtype=pl.String).implode())),
+            adjusted.select("ticker", "date", "close", "volume"),
+        ]
+    ).unique(subset=["ticker", "date"], keep="last")
+    returns = daily_returns(returns_source).filter(
+        (pl.col("date") >= start)
+        | pl.col("ticker").is_in(pl.Series(resplit, dtype=pl.String).implode())
+    )
+    result["daily_returns"] = tables.merge_upsert(DAILY_RETURNS, returns).as_dict()
+
+    month_start = start.replace(day=1)
+    month_bars = tables.read(
+        DAILY_RETURNS,
+        filters=pl.col("date").is_between(pl.lit(month_start), pl.lit(_month_end(end))),
+        columns=["ticker", "date", "close", "volume"],
+    )
+    result["segments"] = tables.merge_upsert(
+        SEGMENTS, segments(month_bars, _tickers_or_empty())
+    ).as_dict()
+
+    # A report's 10 trading days span at most ~3 calendar weeks.
+    window_start = start - timedelta(days=3 * REACTION_DAYS)
+    if tables.exists(EARNINGS):
+        reports = tables.read(
+            EARNINGS,
+            filters=(pl.col("report_date").is_between(pl.lit(window_start), pl.lit(end)))
+            | pl.col("ticker").is_in(pl.Series(resplit, dtype=pl.String).implode()),
+        )
+        window_bars = tables.read(
+            DAILY_RETURNS,
+            filters=pl.col("date") >= pl.lit(window_start - timedelta(days=10)),
+            columns=["ticker", "date", "close"],
+        )
+        if resplit:
+            window_bars = pl.concat(
+                [
+                    window_bars.filter(
+                        ~pl.col("ticker").is_in(pl.Series(resplit, dtype=pl.String).implode())
+                    ),
+                    adjusted.filter(
+                        pl.col("ticker").is_in(pl.Series(resplit, dtype=pl.String).implode())
+                    ).select("ticker", "date", "close"),
+                ]
+            )
+        result["earnings_reactions"] = tables.merge_upsert(
+            EARNINGS_REACTIONS, earnings_reactions(reports, window_bars)
+        ).as_dict()
+    result["resplit_tickers"] = len(resplit)
+    return result
+
+
+def maintain(*, zorder: bool = True, retention_hours: int = 168) -> dict[str, Any]:
+    """Compact every silver and gold table, re-cluster the big ones, vacuum old files.
+
+    `daily_bars`, `adjusted_bars` and `earnings_reactions` are z-ordered by ticker (one
+    ticker's history then sits in one file), `daily_returns` by date (one day's
+    cross-section likewise); with `zorder=False` tables are only compacted. Files no
+    longer referenced by versions newer than `retention_hours` are deleted, bronze
+    included. Returns per-table counts of files added, removed and vacuumed.
+    """
+    layout = {
+        DAILY_BARS.path: ["ticker"],
+        ADJUSTED_BARS.path: ["ticker"],
+        EARNINGS_REACTIONS.path: ["ticker"],
+        DAILY_RETURNS.path: ["date"],
+    }
+    summary: dict[str, Any] = {}
+    for contract in (*SILVER_TABLES, *GOLD_TABLES):
+        metrics = tables.optimize(contract, zorder_by=layout.get(contract.path) if zorder else None)
+        deleted = tables.vacuum(contract, retention_hours=retention_hours)
+        summary[contract.path] = {
+            "files_added": metrics.get("numFilesAdded", 0),
+            "files_removed": metrics.get("numFilesRemoved", 0),
+            "vacuumed": len(deleted),
+        }
+    for dataset in DATASETS:
+        contract = bronze_contract(dataset)
+        summary[contract.path] = {
+            "vacuumed": len(tables.vacuum(contract, retention_hours=retention_hours))
+        }
+    return summary
+
+
+def load_day(day: date, *, sources: Sources | None = None) -> dict[str, Any]:
+    """Load every dataset for one trading day end to end (bronze → silver → gold).
+
+    On a non-trading day nothing is fetched and `{"day": ..., "skipped": "..."}` comes
+    back (the daily DAG checks `is_trading_day` first and skips the run). Raises
+    `ValidationFailed` when a dataset's batch is quarantined; datasets loaded before it
+    stay loaded, gold is not rebuilt.
+    """
+    if not is_trading_day(day):
+        return {"day": day.isoformat(), "skipped": "not an NYSE trading day"}
+    return _load_range("day", day, day, _sources(sources), progress=None)
+
+
+def backfill(
+    start: date,
+    end: date,
+    *,
+    chunk_days: int = 60,
+    sources: Sources | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Load [start, end] in chunks of `chunk_days` calendar days, oldest first.
+
+    Resumable: a chunk whose trading days were all loaded before (by a demo, a backfill
+    or daily loads, per `meta/load_log`) is skipped, so re-running after a failure
+    continues where it stopped. Ends with `maintain()` when anything was loaded.
+    Returns `{"chunks", "loaded", "skipped", "rows"}`.
+    """
+    if end < start:
+        raise TickerlakeError(f"start {start} is after end {end}: pass start <= end")
+    if chunk_days < 1:
+        raise TickerlakeError("chunk_days must be at least 1")
+    sources = _sources(sources)
+    chunks = _chunks(start, end, chunk_days)
+    loaded_days = _loaded_days()
+    summary = {"chunks": len(chunks), "loaded": 0, "skipped": 0, "rows": 0}
+    for index, (chunk_start, chunk_end) in enumerate(chunks):
+        days = trading_calendar.trading_days(chunk_start, chunk_end)
+        if not days or set(days) <= loaded_days:
+            summary["skipped"] += 1
+        else:
+            result = _load_range("backfill", chunk_start, chunk_end, sources, progress=None)
+            summary["loaded"] += 1
+            summary["rows"] += result["rows"]
+        if progress is not None:
+            progress("backfill chunks", index + 1, len(chunks))
+    if summary["loaded"]:
+        maintain()
+    return summary
+
+
+def build_demo(
+    *,
+    n_tickers: int = 2500,
+    years: int = 4,
+    seed: int = 7,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Build the demo lake from the synthetic market through the same steps as a load.
+
+    `years` of NYSE trading days ending at the last completed session, `n_tickers`
+    tickers, deterministic for `seed`. Each dataset is extracted, validated and written
+    once for the whole range, gold is built in one pass, then tables are compacted and
+    old files vacuumed. The market's identity is recorded in the lake, so later
+    `load_day`/`backfill` calls extend the same synthetic market. Returns
+    `{"start", "end", "tickers", "bars", "seconds", ...}`.
+    """
+    from pipelines.sources.synthetic import SyntheticMarket
+
+    started = datetime.now(UTC)
+    end = trading_calendar.last_completed_session()
+    start = trading_calendar.trading_days(
+        end - timedelta(days=round(years * 365.25)) + timedelta(days=1), end
+    )[0]
+    config = SyntheticMarketConfig(seed=seed, n_tickers=n_tickers, start=start, end=end)
+    market = SyntheticMarket(config)
+    sources = Sources(bars=market, earnings=market, grades=market)
+    tables.write(
+        SYNTHETIC_MARKET,
+        pl.DataFrame({"seed": [seed], "n_tickers": [n_tickers], "start": [start], "end": [end]}),
+        mode="overwrite",
+    )
+    result = _load_range("demo", start, end, sources, progress=progress, full_gold=True)
+    if progress is not None:
+        progress("maintain", 0, 1)
+    maintain(zorder=False, retention_hours=0)
+    if progress is not None:
+        progress("maintain", 1, 1)
+    result.update(
+        tickers=n_tickers,
+        bars=result["rows"],
+        seconds=round((datetime.now(UTC) - started).total_seconds(), 1),
+    )
+    return result
+
+
+def synthetic_config() -> SyntheticMarketConfig | None:
+    """Return the synthetic market the demo lake was built from, or None."""
+    if not tables.exists(SYNTHETIC_MARKET):
+        return None
+    row = tables.read(SYNTHETIC_MARKET).row(0, named=True)
+    return SyntheticMarketConfig(
+        seed=row["seed"], n_tickers=row["n_tickers"], start=row["start"], end=row["end"]
+    )
+
+
+# --- internals ---------------------------------------------------------------------
+
+
+def _check_dataset(dataset: str) -> None:
+    if dataset not in DATASETS:
+        raise TickerlakeError(f"unknown dataset {dataset!r}: pick one of {', '.join(DATASETS)}")
+
+
+def _sources(sources: Sources | None) -> Sources:
+    if sources is not None:
+        return sources
+    return get_sources(synthetic=synthetic_config())
+
+
+def _fetch(
+    dataset: str,
+    start: date,
+    end: date,
+    sources: Sources,
+    progress: ProgressCallback | None,
+) -> tuple[pl.DataFrame, str]:
+    if dataset == "daily_bars":
+        report = None
+        if progress is not None:
+
+            def report(done: int, total: int) -> None:
+                progress("fetch daily bars", done, total)
+
+        return sources.bars.grouped_daily(start, end, progress=report), sources.bars.name
+    if dataset == "tickers":
+        return sources.bars.ticker_details(end), sources.bars.name
+    if dataset == "splits":
+        return sources.bars.splits(start, end), sources.bars.name
+    if dataset == "news":
+        return sources.bars.news(start, end), sources.bars.name
+    if dataset == "earnings":
+        return sources.earnings.earnings_calendar(start, end), sources.earnings.name
+    return sources.grades.grades(_graded_tickers(sources, end), start, end), sources.grades.name
+
+
+def _graded_tickers(sources: Sources, as_of: date) -> list[str]:
+    if tables.exists(TICKERS):
+        frame = tables.read(TICKERS, columns=["ticker", "market_cap"])
+    else:
+        frame = transforms.tickers_frame(sources.bars.ticker_details(as_of))
+    return (
+        frame.sort("market_cap", descending=True, nulls_last=True)
+        .head(GRADED_TICKERS)["ticker"]
+        .to_list()
+    )
+
+
+def _validation_context(dataset: str, frame: pl.DataFrame) -> Any:
+    """The lake-backed context of C2's cross-row checks (calendar, expected tickers,
+    previous closes, splits), when `expectations` provides one."""
+    try:
+        from expectations.lake_context import lake_context
+    except ImportError:
+        return None
+    return lake_context(SILVER[dataset], frame)
+
+
+def _load_range(
+    run: str,
+    start: date,
+    end: date,
+    sources: Sources,
+    *,
+    progress: ProgressCallback | None,
+    full_gold: bool = False,
+) -> dict[str, Any]:
+    steps = len(DATASETS) * 2 + 1
+    done = 0
+    batch_ids: dict[str, str] = {}
+    loads: dict[str, Any] = {}
+    for dataset in DATASETS:
+        if progress is not None:
+            progress(f"{run}: load {start}..{end}", done, steps)
+        batch_ids[dataset] = extract(dataset, start, end, sources=sources, progress=progress)
+        done += 1
+        if progress is not None:
+            progress(f"{run}: load {start}..{end}", done, steps)
+        loads[dataset] = load_silver(dataset, batch_ids[dataset])
+        done += 1
+    gold = build_gold(start, end, full=full_gold)
+    done += 1
+    if progress is not None:
+        progress(f"{run}: load {start}..{end}", done, steps)
+    rows = int(loads["daily_bars"].get("rows", 0))
+    tables.write(
+        LOAD_LOG,
+        pl.DataFrame(
+            {
+                "run": [run],
+                "start": [start],
+                "end": [end],
+                "batch_ids": [orjson.dumps(batch_ids).decode()],
+                "rows": [rows],
+                "finished_at": [datetime.now(UTC)],
+            }
+        ),
+        mode="append",
+    )
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "rows": rows,
+        "batch_ids": batch_ids,
+        "silver": {name: _small(result) for name, result in loads.items()},
+        "gold": gold,
+    }
+
+
+def _small(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "batch_id"}
+
+
+def _build_gold_full() -> dict[str, Any]:
+    bars = tables.read(DAILY_BARS)
+    adjusted = adjusted_bars(bars, _known_splits())
+    tables.write(ADJUSTED_BARS, adjusted, mode="overwrite", sort_by=("ticker", "date"))
+    returns = daily_returns(adjusted)
+    tables.write(DAILY_RETURNS, returns, mode="overwrite", sort_by=("date", "ticker"))
+    segs = segments(adjusted, _tickers_or_empty())
+    tables.write(SEGMENTS, segs, mode="overwrite", sort_by=("month", "ticker"))
+    result = {
+        "adjusted_bars": adjusted.height,
+        "daily_returns": returns.height,
+        "segments": segs.height,
+    }
+    if tables.exists(EARNINGS):
+        reactions = earnings_reactions(tables.read(EARNINGS), adjusted)
+        tables.write(
+            EARNINGS_REACTIONS,
+            reactions,
+            mode="overwrite",
+            sort_by=("ticker", "report_date", "day"),
+        )
+        result["earnings_reactions"] = reactions.height
+    return result
+
+
+def _known_splits() -> pl.DataFrame:
+    """Splits executed up to the last loaded trading day (a split announced for a later
+    date must not adjust prices yet)."""
+    if not tables.exists(SPLITS) or not tables.exists(DAILY_BARS):
+        return pl.DataFrame(schema=SPLITS.schema)
+    last_day = tables.file_stats(DAILY_BARS)["max.date"].max()
+    return tables.read(SPLITS, filters=pl.col("execution_date") <= pl.lit(last_day))
+
+
+def _tickers_or_empty() -> pl.DataFrame:
+    if tables.exists(TICKERS):
+        return tables.read(TICKERS, columns=["ticker", "shares_outstanding"])
+    return pl.DataFrame(schema={"ticker": pl.String, "shares_outstanding": pl.Float64})
+
+
+def _month_end(day: date) -> date:
+    next_month = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return next_month - timedelta(days=1)
+
+
+def _chunks(start: date, end: date, chunk_days: int) -> list[tuple[date, date]]:
+    chunks = []
+    cursor = start
+    while cursor <= end:
+        last = min(cursor + timedelta(days=chunk_days - 1), end)
+        chunks.append((cursor, last))
+        cursor = last + timedelta(days=1)
+    return chunks
+
+
+def _loaded_days() -> set[date]:
+    if not tables.exists(LOAD_LOG):
+        return set()
+    days: set[date] = set()
+    for row in tables.read(LOAD_LOG, columns=["start", "end"]).iter_rows(named=True):
+        days.update(trading_calendar.trading_days(row["start"], row["end"]))
+    return days
