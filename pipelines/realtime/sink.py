@@ -15,7 +15,13 @@ slot and each command below touches one slot only):
 
 Samples are stamped with the window start `s` (UTC ms), so a minute bucket holds the
 seconds that started in it. A flush sends one pipeline (not a transaction): per
-symbol one `TS.MADD` with its six samples per event, one `HSET`, one `PUBLISH`.
+symbol one `HSET` and one `PUBLISH`, and the samples (six per event) in `TS.MADD`s
+grouped by hash slot — per symbol on a cluster, the whole batch on a single server.
+
+Redis IO runs on one writer thread with redis-py's blocking client, which packs
+commands and parses replies in C (hiredis); the asyncio client packs every argument
+in Python, about ten times slower, and would run on the event loop that reads the
+feed. One thread keeps flushes in order; the loop only hands batches over.
 """
 
 from __future__ import annotations
@@ -25,15 +31,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import msgspec
-import redis.asyncio as redis_async
-from redis.asyncio.retry import Retry
+import redis
 from redis.backoff import NoBackoff
+from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 from pipelines.realtime.messages import Aggregate
 from pipelines.realtime.velocity import Alert
@@ -113,19 +121,28 @@ class SinkCounters:
 
 
 class _SymbolKeys:
-    __slots__ = ("channel", "last", "raw")
+    __slots__ = ("channel", "last", "raw", "slot")
 
     def __init__(self, symbol: str) -> None:
         self.raw = tuple(series_key(symbol, f) for f in FIELDS)
+        self.slot = key_slot(symbol.encode())
         self.last = last_value_key(symbol)
         self.channel = symbol_channel(symbol)
 
 
 _encode = msgspec.json.Encoder().encode
+MADD_EVENTS = 500  # events per TS.MADD (3,000 samples): big enough to amortize, small enough to interleave
+
+
+def _is_cluster(client: redis.Redis) -> bool:
+    """True when the server runs in cluster mode (then TS.MADD is grouped per hash slot)."""
+    return bool(client.info("cluster").get("cluster_enabled"))
 
 
 class RedisSink:
     """Batched Redis writer. Construct (opens nothing), `await start()`, `add(...)`, `await close()`.
+
+    `add` and `add_alert` are called on the event loop; Redis IO runs on the writer thread.
 
     `labels` maps a symbol to (sector, cap bucket); unknown symbols get `unknown`.
     """
@@ -140,7 +157,8 @@ class RedisSink:
         self.config = config or SinkConfig()
         self.labels = labels or {}
         self.counters = SinkCounters()
-        self._client: redis_async.Redis | None = None
+        self._client: redis.Redis | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self._pending: list[tuple[Aggregate, float]] = []
         self._alerts: list[Alert] = []
         self._created: set[str] = set()
@@ -149,27 +167,36 @@ class RedisSink:
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._stats_created = False
+        self._cluster: bool | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Create the Redis client (connections open lazily, at the first flush)."""
-        self._client = redis_async.Redis.from_url(
+        """Create the Redis client and the writer thread (connections open at the first flush)."""
+        self._client = redis.Redis.from_url(
             self.redis_url,
             socket_connect_timeout=1.0,
             socket_timeout=5.0,
             retry=Retry(NoBackoff(), 0),  # our flush loop retries; the client must not block
             health_check_interval=0,
         )
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redis-writer")
 
     async def close(self) -> None:
-        """Close the Redis client."""
+        """Close the Redis client and the writer thread."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
         if self._client is not None:
             with contextlib.suppress(RedisError, OSError):
-                await self._client.aclose()
+                self._client.close()
+
+    async def _on_writer(self, function, *args):  # type: ignore[no-untyped-def]
+        if self._executor is None:
+            raise RuntimeError("the sink is not started")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
     @property
-    def client(self) -> redis_async.Redis:
+    def client(self) -> redis.Redis:
         if self._client is None:
             raise RuntimeError("the sink is not started")
         return self._client
@@ -223,7 +250,7 @@ class RedisSink:
             alerts, self._alerts = self._alerts, []
             started = time.perf_counter()
             try:
-                retry = await self._write(batch, alerts)
+                retry, written_symbols, latest_end = await self._on_writer(self._write, batch, alerts)
             except _DISCONNECTED as exc:
                 self._requeue(batch, alerts)
                 self.counters.failed_flushes += 1
@@ -253,6 +280,11 @@ class RedisSink:
             if retry:
                 self._pending[:0] = retry
             self.counters.written += len(batch) - len(retry)
+            self.counters.alerts += len(alerts)
+            self.counters.latest_end_ms = max(self.counters.latest_end_ms, latest_end)
+            now = time.monotonic()
+            for symbol in written_symbols:
+                self.last_update[symbol] = now
             return True
 
     def _requeue(self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]) -> None:
@@ -264,10 +296,11 @@ class RedisSink:
             self.counters.dropped += overflow
             log.warning("buffer full while Redis is unreachable: dropped %d oldest events", overflow)
 
-    async def _write(
+    def _write(
         self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]
-    ) -> list[tuple[Aggregate, float]]:
-        """Send one batch; return the events to retry (their series had vanished)."""
+    ) -> tuple[list[tuple[Aggregate, float]], list[str], int]:
+        """Send one batch (on the writer thread); return the events to retry (their series
+        had vanished), the symbols written and the latest window end (UTC ms)."""
         by_symbol: dict[str, list[tuple[Aggregate, float]]] = {}
         for item in batch:
             symbol = item[0].sym
@@ -276,70 +309,84 @@ class RedisSink:
                 by_symbol[symbol] = [item]
             else:
                 group.append(item)
+        if self._cluster is None:
+            self._cluster = _is_cluster(self.client)
         new = [s for s in by_symbol if s not in self._created]
         new += [a.symbol for a in alerts if a.symbol not in self._created and a.symbol not in by_symbol]
         if new:
-            await self._create_symbols(new)
+            self._create_symbols(new)
         pipe = self.client.pipeline(transaction=False)
         command = pipe.execute_command
         latest_bars: list[Aggregate] = []
         order: list[str] = []
-        now = time.monotonic()
-        last_update = self.last_update
-        latest_end = self.counters.latest_end_ms
+        latest_end = 0
+        # Samples grouped by hash slot: one TS.MADD never spans slots on a cluster; on a
+        # single server every slot is local, so the whole batch is one group.
+        groups: dict[int, tuple[list[object], list[str]]] = {}
+        cluster = self._cluster
         for symbol, items in by_symbol.items():
             keys = self._keys[symbol]
             ko, kh, kl, kc, kv, kw = keys.raw
-            args: list[object] = []
+            slot = keys.slot if cluster else 0
+            group_args = groups.get(slot)
+            if group_args is None:
+                group_args = groups[slot] = ([], [])
+            args, owners = group_args
             extend = args.extend
             latest, latest_velocity = items[0]
             for aggregate, velocity in items:
                 t = aggregate.s
                 extend((ko, t, aggregate.o, kh, t, aggregate.h, kl, t, aggregate.l,
                         kc, t, aggregate.c, kv, t, aggregate.v, kw, t, aggregate.vw))  # fmt: skip
+                owners.append(symbol)
                 if t >= latest.s:
                     latest, latest_velocity = aggregate, velocity
-            command("TS.MADD", *args)
             command(
                 "HSET", keys.last,
                 "open", latest.o, "high", latest.h, "low", latest.l, "close", latest.c,
                 "volume", latest.v, "vwap", latest.vw, "start_ms", latest.s, "end_ms", latest.e,
                 "velocity_pct", latest_velocity,
             )  # fmt: skip
-            payload = _encode(latest)
-            command("PUBLISH", keys.channel, payload)
+            command("PUBLISH", keys.channel, _encode(latest))
             latest_bars.append(latest)
             order.append(symbol)
-            last_update[symbol] = now
             if latest.e > latest_end:
                 latest_end = latest.e
         if latest_bars:
             command("PUBLISH", ALL_BARS_CHANNEL, _encode(latest_bars))
         for alert in alerts:
             self._queue_alert(command, alert)
-        results = await pipe.execute(raise_on_error=False)
-        self.counters.latest_end_ms = latest_end
-        self.counters.alerts += len(alerts)
-        return self._missing_series(results, order, by_symbol)
+        madd_owners: list[list[str]] = []
+        step = MADD_EVENTS * len(FIELDS) * 3
+        for args, owners in groups.values():
+            for first in range(0, len(owners), MADD_EVENTS):
+                command("TS.MADD", *args[first * len(FIELDS) * 3 : first * len(FIELDS) * 3 + step])
+                madd_owners.append(owners[first : first + MADD_EVENTS])
+        results = pipe.execute(raise_on_error=False)
+        madd_results = results[len(results) - len(madd_owners) :]
+        return self._missing_series(madd_results, madd_owners, by_symbol), order, latest_end
 
     def _missing_series(
         self,
         results: Sequence[object],
-        order: list[str],
+        owners: list[list[str]],
         by_symbol: dict[str, list[tuple[Aggregate, float]]],
     ) -> list[tuple[Aggregate, float]]:
         """Find symbols whose TS.MADD hit a missing key (the database was emptied) to redo them."""
+        missing: set[str] = set()
+        for result, symbols in zip(results, owners, strict=True):
+            if isinstance(result, ResponseError):
+                missing.update(symbols)
+            elif isinstance(result, list):
+                for position, item in enumerate(result):
+                    if isinstance(item, ResponseError):
+                        missing.add(symbols[position // len(FIELDS)])
         retry: list[tuple[Aggregate, float]] = []
-        for position, symbol in enumerate(order):
-            result = results[position * 3]
-            failed = isinstance(result, ResponseError) or (
-                isinstance(result, list) and any(isinstance(r, ResponseError) for r in result)
-            )
-            if failed:
-                if symbol in self._created:
-                    log.warning("series of %s are missing (Redis emptied?); re-creating", symbol)
-                self._created.discard(symbol)
-                retry.extend(by_symbol[symbol])
+        for symbol in missing:
+            if symbol in self._created:
+                log.warning("series of %s are missing (Redis emptied?); re-creating", symbol)
+            self._created.discard(symbol)
+            retry.extend(by_symbol[symbol])
         return retry
 
     def _queue_alert(self, command, alert: Alert) -> None:  # type: ignore[no-untyped-def]
@@ -353,7 +400,7 @@ class RedisSink:
         )  # fmt: skip
         command("PUBLISH", ALERTS_CHANNEL, payload)
 
-    async def _create_symbols(self, symbols: list[str]) -> None:
+    def _create_symbols(self, symbols: list[str]) -> None:
         """Create each symbol's series, compaction rules and alert series (once per symbol)."""
         pipe = self.client.pipeline(transaction=False)
         config = self.config
@@ -377,7 +424,7 @@ class RedisSink:
             )  # fmt: skip
             pipe.execute_command("HSET", last_value_key(symbol), "symbol", symbol, "sector", sector, "cap_bucket", cap_bucket)
             pipe.execute_command("SADD", ACTIVE_SYMBOLS_KEY, symbol)
-        results = await pipe.execute(raise_on_error=False)
+        results = pipe.execute(raise_on_error=False)
         for result in results:
             # "already exists" / "already has a rule" mean an earlier run made them: fine.
             if isinstance(result, ResponseError) and "already" not in str(result):
@@ -394,6 +441,9 @@ class RedisSink:
 
         Does nothing while Redis is unreachable (the stats of that time are lost).
         """
+        await self._on_writer(self._write_stats, values, counters)
+
+    def _write_stats(self, values: dict[str, float], counters: dict[str, object]) -> None:
         now_ms = int(time.time() * 1000)
         try:
             if not self._stats_created:
@@ -403,7 +453,7 @@ class RedisSink:
                         "TS.CREATE", stats_key(name), "RETENTION", self.config.stats_retention_ms,
                         "DUPLICATE_POLICY", "LAST", "LABELS", "kind", "worker_stats", "stat", name,
                     )  # fmt: skip
-                await pipe.execute(raise_on_error=False)
+                pipe.execute(raise_on_error=False)
                 self._stats_created = True
             args: list[object] = []
             for name in STATS_SERIES:
@@ -414,6 +464,6 @@ class RedisSink:
             for key, value in counters.items():
                 flat.extend((key, str(value)))
             pipe.execute_command("HSET", WORKER_STATS_KEY, *flat)
-            await pipe.execute(raise_on_error=False)
+            pipe.execute(raise_on_error=False)
         except _DISCONNECTED:
             self._stats_created = False

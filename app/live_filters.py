@@ -1,0 +1,44 @@
+"""The live pages' symbol filter (market-cap bucket, then ticker), kept in the URL."""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+import streamlit as st
+
+from lake.schemas import CAP_BUCKETS
+
+CAP_NAMES: list[str] = [name for name, _ in CAP_BUCKETS]
+REFRESH_S = float(os.environ.get("TICKERLAKE_LIVE_REFRESH_S", "1"))
+
+
+def symbol_filter(symbols: pl.DataFrame, *, need_ticker: bool) -> tuple[list[str], str | None]:
+    """Draw cap-bucket and ticker pickers over `symbols` (symbol, cap_bucket).
+
+    Returns the chosen cap buckets and the chosen ticker (None when not needed or none
+    is live). Choices live in `st.query_params` (`cap`, `ticker`) so a link reproduces them.
+    """
+    present = [c for c in CAP_NAMES if c in set(symbols["cap_bucket"].to_list())] or CAP_NAMES
+    from_url = [c for c in st.query_params.get_all("cap") if c in present]
+    left, right = st.columns([3, 2])
+    caps = left.multiselect("Market cap", present, default=from_url or present, key="live_cap")
+    st.query_params["cap"] = caps
+    if not need_ticker:
+        return caps, None
+    options = symbols.filter(pl.col("cap_bucket").is_in(caps))["symbol"].sort().to_list()
+    if not options:
+        return caps, None
+    wanted = st.query_params.get("ticker")
+    index = options.index(wanted) if wanted in options else 0
+    ticker = right.selectbox("Ticker", options, index=index, key="live_ticker")
+    st.query_params["ticker"] = ticker
+    return caps, ticker
+
+
+def stop_when_empty(frame: pl.DataFrame) -> None:
+    """End the page with a friendly note when nothing is live yet."""
+    if frame.is_empty():
+        st.info("No live data yet: start the live path with `make run` "
+                "(or `tickerlake realtime simulate` and `tickerlake realtime worker`).")  # fmt: skip
+        st.stop()

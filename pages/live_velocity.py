@@ -1,0 +1,44 @@
+"""Live velocity: % move over the rolling window per symbol, and the alert list."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app import live_data, live_figures
+from app.live_filters import REFRESH_S, stop_when_empty, symbol_filter
+from pipelines.realtime.velocity import VelocityConfig
+
+st.title("Live velocity")
+url = live_data.redis_url()
+symbols = live_data.last_values(url)
+stop_when_empty(symbols)
+caps, _ = symbol_filter(symbols, need_ticker=False)
+threshold = VelocityConfig().threshold_pct
+
+
+@st.fragment(run_every=REFRESH_S)
+def velocity_tile() -> None:
+    frame = live_data.last_values(url).filter(pl.col("cap_bucket").is_in(caps))
+    fastest = frame.sort(pl.col("velocity_pct").abs(), descending=True).head(1)
+    left, middle, right = st.columns(3)
+    left.metric("Symbols live", frame.height)
+    if fastest.height:
+        row = fastest.row(0, named=True)
+        middle.metric("Fastest mover", row["symbol"], f"{row['velocity_pct']:+.3f}%")
+        right.metric(f"Last close of {row['symbol']}", f"${row['close']:,.4f}")
+    st.plotly_chart(
+        live_figures.velocity_figure(frame, threshold_pct=threshold), key="velocity_chart"
+    )
+    st.subheader("Alerts")
+    recent = live_data.alerts(url)
+    if recent.is_empty():
+        st.caption(f"No alerts yet (a move of {threshold}% within the window raises one).")
+    else:
+        st.dataframe(
+            recent.select("time", "symbol", "velocity_pct", "price", "reference_price"),
+            hide_index=True,
+        )
+
+
+velocity_tile()
