@@ -8,6 +8,7 @@ command exits 1: a user never sees a traceback for a problem they can fix.
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -168,6 +169,82 @@ def airflow_standalone(
     from pipelines.launcher import run_airflow
 
     raise typer.Exit(run_airflow(port=port, echo=console.print))
+
+
+# --- historical lake --------------------------------------------------------------
+
+
+def _day(value: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise TickerlakeError(f"{flag} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+@app.command("demo")
+def demo(
+    tickers: int = typer.Option(2500, "--tickers", min=1, help="Synthetic universe size."),
+    years: int = typer.Option(4, "--years", min=1, help="Years of trading days."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the synthetic market."),
+) -> None:
+    """Build the demo lake from the synthetic market (extract → validate → silver → gold)."""
+    from pipelines.historical import build_demo
+    from pipelines.progress import rich_progress
+
+    with rich_progress() as progress:
+        result = build_demo(n_tickers=tickers, years=years, seed=seed, progress=progress)
+    console.print(
+        f"Demo lake built: {result['tickers']} tickers, {result['bars']:,} bars, "
+        f"{result['start']} .. {result['end']} in {result['seconds']} s"
+    )
+
+
+@app.command("load")
+def load(
+    day: str = typer.Option(..., "--date", help="Trading day to load, YYYY-MM-DD."),
+) -> None:
+    """Load one trading day end to end (all datasets, validation, gold)."""
+    from pipelines.historical import load_day
+
+    result = load_day(_day(day, "--date"))
+    if "skipped" in result:
+        console.print(f"{result['day']}: skipped ({result['skipped']})")
+        return
+    console.print(f"{result['start']}: {result['rows']:,} bars loaded")
+
+
+@app.command("backfill")
+def backfill_command(
+    start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD."),
+    chunk_days: int = typer.Option(60, "--chunk-days", min=1, help="Calendar days per chunk."),
+) -> None:
+    """Load a date range in resumable chunks (chunks already loaded are skipped)."""
+    from pipelines.historical import backfill
+    from pipelines.progress import rich_progress
+
+    with rich_progress() as progress:
+        result = backfill(
+            _day(start, "--start"), _day(end, "--end"), chunk_days=chunk_days, progress=progress
+        )
+    console.print(
+        f"Backfill: {result['loaded']} chunks loaded, {result['skipped']} already there, "
+        f"{result['rows']:,} bars"
+    )
+
+
+@app.command("maintain")
+def maintain_command(
+    retention_hours: int = typer.Option(
+        168, "--retention-hours", min=0, help="Keep files of versions newer than this."
+    ),
+) -> None:
+    """Compact and re-cluster the lake's tables and vacuum old files."""
+    from pipelines.historical import maintain
+
+    summary = maintain(retention_hours=retention_hours)
+    vacuumed = sum(entry.get("vacuumed", 0) for entry in summary.values())
+    console.print(f"Maintained {len(summary)} tables; {vacuumed} old files vacuumed")
 
 
 # --- indicators -------------------------------------------------------------------

@@ -115,14 +115,31 @@ SYNTHETIC_MARKET = TableContract(
 
 
 def bronze_contract(dataset: str) -> TableContract:
-    """Return the contract of `bronze/<dataset>`: the wire columns plus load metadata."""
+    """Return the contract of `bronze/<dataset>`: the wire columns plus load metadata.
+
+    Delta column names are case-insensitive, so a wire name that clashes with another
+    in all but case (Polygon's `T` ticker next to its `t` timestamp) is stored with the
+    suffix `_uc` (`T_uc`); `bronze_to_wire` undoes it.
+    """
     _check_dataset(dataset)
+    schema = {_bronze_name(name, dataset): dtype for name, dtype in _WIRE_SCHEMAS[dataset].items()}
     return TableContract(
         name=dataset,
         layer="bronze",
         key=("_batch_id",),
-        schema=pl.Schema({**_WIRE_SCHEMAS[dataset], **BRONZE_METADATA}),
+        schema=pl.Schema({**schema, **BRONZE_METADATA}),
     )
+
+
+def bronze_to_wire(dataset: str, bronze: pl.DataFrame) -> pl.DataFrame:
+    """Return bronze rows as the provider's wire frame (metadata dropped, names restored)."""
+    names = {_bronze_name(name, dataset): name for name in _WIRE_SCHEMAS[dataset].names()}
+    return bronze.select([pl.col(stored).alias(wire_name) for stored, wire_name in names.items()])
+
+
+def _bronze_name(name: str, dataset: str) -> str:
+    lower = [other.lower() for other in _WIRE_SCHEMAS[dataset].names() if other != name]
+    return f"{name}_uc" if name.lower() in lower and name != name.lower() else name
 
 
 def is_trading_day(day: date) -> bool:
@@ -152,7 +169,14 @@ def extract(
     sources = _sources(sources)
     frame, source_name = _fetch(dataset, start, end, sources, progress)
     batch_id = f"{dataset}-{start:%Y%m%d}-{end:%Y%m%d}-{uuid.uuid4().hex[:10]}"
-    tagged = frame.with_columns(
+    stored = frame.rename(
+        {
+            name: _bronze_name(name, dataset)
+            for name in frame.columns
+            if name in _WIRE_SCHEMAS[dataset]
+        }
+    )
+    tagged = stored.with_columns(
         pl.lit(batch_id).alias("_batch_id"),
         pl.lit(source_name).alias("_source"),
         pl.lit(datetime.now(UTC)).cast(pl.Datetime("ms", "UTC")).alias("_loaded_at"),
@@ -179,12 +203,12 @@ def load_silver(dataset: str, batch_id: str) -> dict[str, Any]:
         raw = tables.read(bronze, filters=pl.col("_batch_id") == pl.lit(batch_id))
     else:
         raw = pl.DataFrame(schema=bronze.schema)
-    frame = _TRANSFORMS[dataset](raw.drop(BRONZE_METADATA.names()))
+    frame = _TRANSFORMS[dataset](bronze_to_wire(dataset, raw))
     if frame.is_empty():
         return {"dataset": dataset, "batch_id": batch_id, "rows": 0, "committed": False}
-    validate_or_quarantine(
-        contract, frame, batch_id=batch_id, context=_validation_context(dataset, frame)
-    )
+    # No context given: the gate builds it from silver (calendar, expected tickers,
+    # previous closes, splits).
+    validate_or_quarantine(contract, frame, batch_id=batch_id)
     result = tables.merge_upsert(contract, frame)
     return {"dataset": dataset, "batch_id": batch_id, "rows": frame.height, **result.as_dict()}
 
@@ -479,16 +503,6 @@ def _graded_tickers(sources: Sources, as_of: date) -> list[str]:
         .head(GRADED_TICKERS)["ticker"]
         .to_list()
     )
-
-
-def _validation_context(dataset: str, frame: pl.DataFrame) -> Any:
-    """The lake-backed context of C2's cross-row checks (calendar, expected tickers,
-    previous closes, splits), when `expectations` provides one."""
-    try:
-        from expectations.lake_context import lake_context
-    except ImportError:
-        return None
-    return lake_context(SILVER[dataset], frame)
 
 
 def _load_range(
