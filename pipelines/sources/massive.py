@@ -1,0 +1,166 @@
+"""Massive (formerly Polygon.io) REST client: grouped daily bars, tickers, splits, news.
+
+Implements `BarsSource`. Every fetch returns the provider's records as received, one row
+per record, typed by `pipelines.sources.wire`; the transforms turn them into contract
+frames. The key goes in an `Authorization: Bearer` header, never in a URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import polars as pl
+
+from lake.errors import TickerlakeError
+from lake.settings import Settings
+from pipelines.sources import wire
+from pipelines.sources.base import Progress
+from pipelines.sources.calendar import trading_days
+from pipelines.sources.rest import RestClient
+
+PAGE_LIMIT = 1000
+
+
+class MassiveClient:
+    """Massive/Polygon REST (`https://api.massive.com`), key from `MASSIVE_API_KEY`."""
+
+    name = "massive"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.massive.com",
+        timeout_seconds: float = 30.0,
+        attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        max_workers: int = 4,
+    ) -> None:
+        if not api_key:
+            raise TickerlakeError("MASSIVE_API_KEY is empty: set it to your Massive/Polygon key.")
+        self.rest = RestClient(
+            provider="Massive",
+            key_variable="MASSIVE_API_KEY",
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout_seconds=timeout_seconds,
+            attempts=attempts,
+            backoff_seconds=backoff_seconds,
+        )
+        self.max_workers = max_workers
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MassiveClient:
+        """Return a client with the key and base URL from `settings`."""
+        if settings.massive_api_key is None:
+            raise TickerlakeError("MASSIVE_API_KEY is not set: set it to use Massive/Polygon data.")
+        return cls(settings.massive_api_key.get_secret_value(), base_url=settings.massive_base_url)
+
+    def __repr__(self) -> str:
+        return f"MassiveClient(base_url={self.rest.base_url!r})"
+
+    # --- bars ----------------------------------------------------------------------
+
+    def grouped_day(self, day: date) -> pl.DataFrame:
+        """Return one session's unadjusted bars for the whole US market (wire `GROUPED_DAILY`)."""
+        body = self.rest.get(
+            f"/v2/aggs/grouped/locale/us/market/stocks/{day.isoformat()}",
+            {"adjusted": "false"},
+        )
+        return wire.wire_frame((body or {}).get("results") or [], wire.GROUPED_DAILY)
+
+    def grouped_daily(
+        self, start: date, end: date, *, progress: Progress | None = None
+    ) -> pl.DataFrame:
+        """Return unadjusted bars for every NYSE session in [start, end], one request per
+        session; `progress(done, total)` after each."""
+        days = trading_days(start, end)
+        frames = []
+        for done, day in enumerate(days, start=1):
+            frames.append(self.grouped_day(day))
+            if progress is not None:
+                progress(done, len(days))
+        return pl.concat(frames) if frames else pl.DataFrame(schema=wire.GROUPED_DAILY)
+
+    # --- reference -----------------------------------------------------------------
+
+    def ticker_list(self, as_of: date | None = None) -> list[dict]:
+        """Return the active common stocks' list records (`/v3/reference/tickers`, all pages)."""
+        params: dict[str, str | int] = {
+            "market": "stocks",
+            "active": "true",
+            "limit": PAGE_LIMIT,
+        }
+        if as_of is not None:
+            params["date"] = as_of.isoformat()
+        return [
+            record
+            for page in self.rest.paginate("/v3/reference/tickers", params)
+            for record in page
+        ]
+
+    def ticker_detail(self, ticker: str, as_of: date | None = None) -> dict | None:
+        """Return one ticker's `/v3/reference/tickers/{ticker}` results, or None if unknown."""
+        params = {} if as_of is None else {"date": as_of.isoformat()}
+        body = self.rest.get(f"/v3/reference/tickers/{ticker}", params)
+        return None if body is None else body.get("results")
+
+    def ticker_details(
+        self, as_of: date, *, tickers: Iterable[str] | None = None, progress: Progress | None = None
+    ) -> pl.DataFrame:
+        """Return the details (wire `TICKER_DETAILS`, with CIK and composite FIGI) of every
+        active stock as of `as_of`, or of `tickers` when given. One request per ticker,
+        `max_workers` at a time."""
+        symbols = (
+            [record["ticker"] for record in self.ticker_list(as_of)]
+            if tickers is None
+            else list(tickers)
+        )
+        records: list[dict] = []
+        with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
+            for done, record in enumerate(
+                pool.map(lambda symbol: self.ticker_detail(symbol, as_of), symbols), start=1
+            ):
+                if record is not None:
+                    records.append(record)
+                if progress is not None:
+                    progress(done, len(symbols))
+        return wire.wire_frame(records, wire.TICKER_DETAILS)
+
+    def splits(self, start: date, end: date) -> pl.DataFrame:
+        """Return the splits executed in [start, end] (wire `SPLITS`), all pages."""
+        params = {
+            "execution_date.gte": start.isoformat(),
+            "execution_date.lte": end.isoformat(),
+            "limit": PAGE_LIMIT,
+            "order": "asc",
+            "sort": "execution_date",
+        }
+        records = [r for page in self.rest.paginate("/v3/reference/splits", params) for r in page]
+        return wire.wire_frame(records, wire.SPLITS)
+
+    def news(self, start: date, end: date, *, ticker: str | None = None) -> pl.DataFrame:
+        """Return articles published in [start, end] (whole days, UTC), one row per
+        (article, ticker) (wire `NEWS`); only `ticker`'s when given."""
+        params: dict[str, str | int] = {
+            "published_utc.gte": f"{start.isoformat()}T00:00:00Z",
+            "published_utc.lte": f"{end.isoformat()}T23:59:59Z",
+            "limit": PAGE_LIMIT,
+            "order": "asc",
+            "sort": "published_utc",
+        }
+        if ticker is not None:
+            params["ticker"] = ticker
+        records = [
+            {
+                **article,
+                "publisher.name": (article.get("publisher") or {}).get("name"),
+                "tickers": t,
+            }
+            for page in self.rest.paginate("/v2/reference/news", params)
+            for article in page
+            for t in (article.get("tickers") or [])
+        ]
+        return wire.wire_frame(records, wire.NEWS)

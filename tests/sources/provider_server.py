@@ -1,0 +1,254 @@
+"""A local stand-in for the Massive, Finnhub and FMP REST APIs, on 127.0.0.1.
+
+It speaks the documented protocols (paths, query parameters, auth, JSON bodies,
+`next_url` pagination with an opaque cursor and no key) and serves the content of a
+small synthetic market, so a real client's fetch can be compared with the synthetic
+source's. Faults can be scripted per path prefix (e.g. a 429 then success).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+import polars as pl
+
+from pipelines.sources.synthetic import SyntheticMarket
+
+MASSIVE_KEY = "massive-test-key-5d1f"
+FINNHUB_KEY = "finnhub-test-key-93ac"
+FMP_KEY = "fmp-test-key-7b20"
+PAGE_SIZE = 4  # small, so every paginated endpoint needs several pages
+
+
+@dataclass
+class SeenRequest:
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class ProviderServer:
+    market: SyntheticMarket
+    as_of: date
+    host: str = "127.0.0.1"
+    port: int = 0
+    requests: list[SeenRequest] = field(default_factory=list)
+    _faults: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def fail_next(self, path_prefix: str, *statuses: int) -> None:
+        """Answer the next requests whose path starts with `path_prefix` with these statuses."""
+        with self._lock:
+            self._faults[path_prefix].extend(statuses)
+
+    def seen(self, path_prefix: str) -> list[SeenRequest]:
+        return [r for r in self.requests if r.path.startswith(path_prefix)]
+
+    def _take_fault(self, path: str) -> int | None:
+        with self._lock:
+            for prefix, statuses in self._faults.items():
+                if path.startswith(prefix) and statuses:
+                    return statuses.popleft()
+        return None
+
+    # --- content ---------------------------------------------------------------------
+
+    def _page(self, path: str, rows: list[dict], query: dict[str, str]) -> dict:
+        """Return one page of `rows`; the cursor encodes offset and filters, as Massive's does."""
+        filters = self._filters(query)
+        offset = int(filters.get("offset", 0))
+        page = rows[offset : offset + PAGE_SIZE]
+        body: dict[str, Any] = {
+            "status": "OK",
+            "request_id": f"req-{offset}",
+            "count": len(page),
+            "results": page,
+        }
+        if offset + PAGE_SIZE < len(rows):
+            state = {**filters, "offset": offset + PAGE_SIZE}
+            cursor = base64.urlsafe_b64encode(orjson.dumps(state)).decode()
+            body["next_url"] = f"{self.base_url}{path}?cursor={cursor}"
+        return body
+
+    def _filters(self, query: dict[str, str]) -> dict[str, str]:
+        if "cursor" in query:
+            return orjson.loads(base64.urlsafe_b64decode(query["cursor"]))
+        return query
+
+    def massive(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")
+        if path.startswith("/v2/aggs/grouped/locale/us/market/stocks/"):
+            if query.get("adjusted") != "false":
+                return 400, {
+                    "status": "ERROR",
+                    "error": "this test server serves adjusted=false only",
+                }
+            day = date.fromisoformat(parts[-1])
+            rows = self.market.grouped_daily(day, day).to_dicts()
+            return 200, {
+                "status": "OK",
+                "adjusted": False,
+                "queryCount": len(rows),
+                "resultsCount": len(rows),
+                "results": rows,
+            }
+        if path == "/v3/reference/tickers":
+            details = self.market.ticker_details(self.as_of)
+            rows = [
+                {
+                    "ticker": r["ticker"],
+                    "name": r["name"],
+                    "market": "stocks",
+                    "locale": "us",
+                    "primary_exchange": r["primary_exchange"],
+                    "type": r["type"],
+                    "active": True,
+                    "currency_name": "usd",
+                    "cik": r["cik"],
+                    "composite_figi": r["composite_figi"],
+                    "last_updated_utc": "2024-03-28T00:00:00Z",
+                }
+                for r in details.to_dicts()
+            ]
+            return 200, self._page(path, rows, query)
+        if path.startswith("/v3/reference/tickers/"):
+            details = self.market.ticker_details(self.as_of).filter(pl.col("ticker") == parts[-1])
+            if details.is_empty():
+                return 404, {"status": "NOT_FOUND", "message": "Ticker not found."}
+            result = {
+                **details.row(0, named=True),
+                "market": "stocks",
+                "locale": "us",
+                "currency_name": "usd",
+                "address": {"city": "NEW YORK", "state": "NY"},
+            }
+            return 200, {"status": "OK", "request_id": "req-detail", "results": result}
+        if path == "/v3/reference/splits":
+            f = self._filters(query)
+            rows = self.market.splits(
+                date.fromisoformat(f["execution_date.gte"]),
+                date.fromisoformat(f["execution_date.lte"]),
+            ).to_dicts()
+            return 200, self._page(path, rows, query)
+        if path == "/v2/reference/news":
+            f = self._filters(query)
+            flat = self.market.news(
+                date.fromisoformat(f["published_utc.gte"][:10]),
+                date.fromisoformat(f["published_utc.lte"][:10]),
+            )
+            articles: dict[str, dict] = {}
+            for row in flat.to_dicts():
+                article = articles.setdefault(
+                    row["id"],
+                    {
+                        "id": row["id"],
+                        "publisher": {
+                            "name": row["publisher.name"],
+                            "homepage_url": "https://news.example/",
+                        },
+                        "title": row["title"],
+                        "author": row["author"],
+                        "published_utc": row["published_utc"],
+                        "article_url": row["article_url"],
+                        "tickers": [],
+                        "description": row["description"],
+                        "keywords": ["earnings"],
+                    },
+                )
+                article["tickers"].append(row["tickers"])
+            return 200, self._page(path, list(articles.values()), query)
+        return 404, {"status": "NOT_FOUND"}
+
+    def finnhub(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        if path == "/api/v1/calendar/earnings":
+            frame = self.market.earnings_calendar(
+                date.fromisoformat(query["from"]), date.fromisoformat(query["to"])
+            )
+            if "symbol" in query:
+                frame = frame.filter(pl.col("symbol") == query["symbol"])
+            return 200, {"earningsCalendar": frame.to_dicts()}
+        if path == "/api/v1/stock/earnings":
+            frame = self.market.earnings_calendar(self.market.config.start, self.as_of).filter(
+                pl.col("symbol") == query["symbol"]
+            )
+            rows = [
+                {
+                    "actual": r["epsActual"],
+                    "estimate": r["epsEstimate"],
+                    "period": f"{r['year']}-{3 * r['quarter']:02d}-28",
+                    "quarter": r["quarter"],
+                    "year": r["year"],
+                    "surprise": None
+                    if r["epsEstimate"] is None
+                    else round(r["epsActual"] - r["epsEstimate"], 4),
+                    "surprisePercent": None,
+                    "symbol": r["symbol"],
+                }
+                for r in reversed(frame.to_dicts())
+            ]
+            return 200, rows[: int(query["limit"])] if "limit" in query else rows
+        return 404, {"error": "not found"}
+
+    def fmp(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        if path == "/stable/grades":
+            frame = self.market.grades([query["symbol"]], self.market.config.start, self.as_of)
+            return 200, list(reversed(frame.to_dicts()))
+        return 404, {"Error Message": "not found"}
+
+    # --- serving ---------------------------------------------------------------------
+
+    def handle(self, path: str, query: dict[str, str], headers: dict[str, str]) -> tuple[int, Any]:
+        self.requests.append(SeenRequest(path, query, headers))
+        fault = self._take_fault(path)
+        if fault is not None:
+            return fault, {"status": "ERROR", "error": f"scripted {fault}"}
+        if path.startswith("/api/v1/"):
+            if headers.get("x-finnhub-token") != FINNHUB_KEY:
+                return 401, {"error": "Invalid API key"}
+            return self.finnhub(path, query)
+        if path.startswith("/stable/"):
+            if query.get("apikey") != FMP_KEY:
+                return 401, {
+                    "Error Message": "Invalid API KEY. Please retry or visit our documentation."
+                }
+            return self.fmp(path, query)
+        if headers.get("authorization") != f"Bearer {MASSIVE_KEY}":
+            return 401, {"status": "ERROR", "request_id": "x", "error": "Unknown API Key"}
+        return self.massive(path, query)
+
+    def start(self) -> ThreadingHTTPServer:
+        server_ref = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, body = server_ref.handle(parts.path, query, headers)
+                payload = orjson.dumps(body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+                return
+
+        httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        self.port = httpd.server_address[1]
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        return httpd
