@@ -96,7 +96,8 @@ def _engulfing(c: Candle, bullish: bool) -> pl.Expr:
             & c.white.shift(1)
             & (((o >= c1) & (cl < o1)) | ((o > c1) & (cl <= o1)))
         )
-    return _flag(condition, 1, c.close)
+    # TA-Lib reports nothing before row 2 (its lookback for CDLENGULFING is 2).
+    return _flag(condition, 2, c.close)
 
 
 def bullish_engulfing(open_: IntoExpr, high: IntoExpr, low: IntoExpr, close: IntoExpr) -> pl.Expr:
