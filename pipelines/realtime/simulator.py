@@ -117,6 +117,7 @@ class MarketSimulator:
         self._day_open = self._prices.copy()
         self._day_volume = np.zeros(len(self.tickers))
         self._day_notional = np.zeros(len(self.tickers))
+        self._last_end = np.zeros(len(self.tickers), dtype=np.int64)
         self._minute = _MinuteBars(len(self.tickers))
         self._rng = np.random.default_rng(self.config.seed)
         self._cursor = 0
@@ -336,18 +337,21 @@ class MarketSimulator:
         self._day_notional[index] += volumes * vwaps
         self._minute.update(index, opens, highs, lows, closes, volumes, vwaps)
         day_vwap = np.round(self._day_notional[index] / self._day_volume[index], 4)
-        end = _now_ms()
-        start = end - 1_000
+        # Each ticker's windows end strictly later than its previous one (one ms at least),
+        # even when a catch-up burst gives it several events in the same millisecond.
+        ends = np.maximum(_now_ms(), self._last_end[index] + 1)
+        self._last_end[index] = ends
         tickers = self.tickers
         return [
             {
                 "ev": "A", "sym": tickers[i], "v": v, "av": av, "op": op, "vw": vw,
-                "o": o, "c": c, "h": h, "l": lo, "a": a, "z": 100, "s": start, "e": end,
+                "o": o, "c": c, "h": h, "l": lo, "a": a, "z": 100, "s": end - 1_000, "e": end,
             }
-            for i, v, av, op, vw, o, c, h, lo, a in zip(
+            for i, v, av, op, vw, o, c, h, lo, a, end in zip(
                 index.tolist(), volumes.tolist(), self._day_volume[index].tolist(),
                 self._day_open[index].tolist(), vwaps.tolist(), opens.round(4).tolist(),
-                closes.tolist(), highs.tolist(), lows.tolist(), day_vwap.tolist(), strict=True,
+                closes.tolist(), highs.tolist(), lows.tolist(), day_vwap.tolist(), ends.tolist(),
+                strict=True,
             )
         ]
 

@@ -324,6 +324,7 @@ class RedisSink:
         # single server every slot is local, so the whole batch is one group.
         groups: dict[int, tuple[list[object], list[str]]] = {}
         cluster = self._cluster
+        latest_of: list[tuple[_SymbolKeys, Aggregate, float]] = []
         for symbol, items in by_symbol.items():
             keys = self._keys[symbol]
             ko, kh, kl, kc, kv, kw = keys.raw
@@ -341,6 +342,16 @@ class RedisSink:
                 owners.append(symbol)
                 if t >= latest.s:
                     latest, latest_velocity = aggregate, velocity
+            latest_of.append((keys, latest, latest_velocity))
+            order.append(symbol)
+        # Samples first: once a subscriber hears of a bar, its samples are readable.
+        madd_owners: list[list[str]] = []
+        step = MADD_EVENTS * len(FIELDS) * 3
+        for args, owners in groups.values():
+            for first in range(0, len(owners), MADD_EVENTS):
+                command("TS.MADD", *args[first * len(FIELDS) * 3 : first * len(FIELDS) * 3 + step])
+                madd_owners.append(owners[first : first + MADD_EVENTS])
+        for keys, latest, latest_velocity in latest_of:
             command(
                 "HSET", keys.last,
                 "open", latest.o, "high", latest.h, "low", latest.l, "close", latest.c,
@@ -349,21 +360,14 @@ class RedisSink:
             )  # fmt: skip
             command("PUBLISH", keys.channel, _encode(latest))
             latest_bars.append(latest)
-            order.append(symbol)
             if latest.e > latest_end:
                 latest_end = latest.e
         if latest_bars:
             command("PUBLISH", ALL_BARS_CHANNEL, _encode(latest_bars))
         for alert in alerts:
             self._queue_alert(command, alert)
-        madd_owners: list[list[str]] = []
-        step = MADD_EVENTS * len(FIELDS) * 3
-        for args, owners in groups.values():
-            for first in range(0, len(owners), MADD_EVENTS):
-                command("TS.MADD", *args[first * len(FIELDS) * 3 : first * len(FIELDS) * 3 + step])
-                madd_owners.append(owners[first : first + MADD_EVENTS])
         results = pipe.execute(raise_on_error=False)
-        madd_results = results[len(results) - len(madd_owners) :]
+        madd_results = results[: len(madd_owners)]
         return self._missing_series(madd_results, madd_owners, by_symbol), order, latest_end
 
     def _missing_series(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -15,11 +17,19 @@ import pytest
 import redis
 import redis.asyncio as redis_async
 
+from lake.errors import TickerlakeError
 from pipelines.realtime import sink as keys
 from pipelines.realtime.simulator import MarketSimulator, SimulatorConfig
 from pipelines.realtime.sink import SinkConfig
 from pipelines.realtime.worker import RealtimeWorker, WorkerConfig
-from pipelines.services import free_loopback_port, start_redis
+from pipelines.services import (
+    EmbeddedRedis,
+    check_timeseries,
+    free_loopback_port,
+    redis_environment,
+    redis_stack_paths,
+    start_redis,
+)
 from tests.realtime.conftest import eventually
 
 pytestmark = pytest.mark.integration
@@ -112,6 +122,32 @@ def test_values_land_in_series_hash_set_channels_and_stats(
     assert int(stats["dropped"]) == 0
 
 
+def restart_on_port(port: int, workdir: Path) -> EmbeddedRedis:
+    """Start the embedded Redis again on `port` right away.
+
+    `start_redis` refuses a port that cannot be bound plainly, which the old server's
+    TIME_WAIT sockets prevent for a minute; Redis itself binds with SO_REUSEADDR.
+    """
+    paths = redis_stack_paths()
+    workdir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [str(paths.server), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(workdir), "--loadmodule", str(paths.timeseries_module)],
+        env=redis_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            check_timeseries(url)
+            return EmbeddedRedis(url=url, port=port, process=process, workdir=workdir)
+        except TickerlakeError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise
+            time.sleep(0.05)
+
+
 def test_redis_restart_mid_stream_resumes_ingest(tmp_path: Path, universe: pl.DataFrame) -> None:
     port = free_loopback_port()
     server = start_redis(tmp_path / "first", port=port)
@@ -124,7 +160,7 @@ def test_redis_restart_mid_stream_resumes_ingest(tmp_path: Path, universe: pl.Da
         await eventually(lambda: not worker.sink.counters.redis_up)
         queued_at_outage = worker.counters.received
         await eventually(lambda: worker.counters.received > queued_at_outage + 100)
-        servers.append(start_redis(tmp_path / "second", port=port))
+        servers.append(restart_on_port(port, tmp_path / "second"))
         await eventually(lambda: worker.sink.counters.redis_up and worker.sink.pending < 50)
         await eventually(lambda: client.exists(keys.series_key("SYN0004", "close")))
         market.pause()
