@@ -250,12 +250,17 @@ def test_leading_gaps_are_skipped_like_talib() -> None:
     arrays = {k: v.copy() for k, v in SERIES["walk_100"].items()}
     for column in ("open", "high", "low", "close", "volume"):
         arrays[column][:7] = np.nan
-    frame = pl.DataFrame({"ticker": "X", **arrays})
+    empty = pl.DataFrame({"ticker": "E", **{k: np.full(5, np.nan) for k in arrays}})
+    frame = pl.concat([empty, pl.DataFrame({"ticker": "X", **arrays})])
 
     result = apply_indicators(frame, ENGINE_SPEC)
 
+    assert result.filter(pl.col("ticker") == "E").select(
+        list(_talib_outputs(arrays))
+    ).null_count().sum_horizontal().item() == 5 * len(_talib_outputs(arrays))
+    rows = result.filter(pl.col("ticker") == "X")
     for column, (expected, price_scaled) in _talib_outputs(arrays).items():
-        assert_matches_talib(_to_numpy(result[column]), expected, 100.0 if price_scaled else 0.0,
+        assert_matches_talib(_to_numpy(rows[column]), expected, 100.0 if price_scaled else 0.0,
                              f"{column} after leading NaN")  # fmt: skip
 
 

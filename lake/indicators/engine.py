@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from lake.errors import TickerlakeError
@@ -42,6 +43,7 @@ from lake.indicators.spec import (
 
 GROUP = "__group"
 POSITION = "__position"
+SCALE = "__scale"  # per ticker: the power of two nearest below its first |close|
 
 
 class _Stages:
@@ -123,9 +125,7 @@ def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
             # Prices span 15 orders of magnitude across a universe, enough for a flat
             # rolling variance to carry rounding from one ticker into the next; scaled by a
             # power of two per ticker (exact), they are all near 1.
-            first = pl.when(pos == 0).then(close).forward_fill()
-            power = 2.0 ** first.abs().log(2).floor()
-            scale = st.add(0, "__scale", pl.when(first != 0).then(power).otherwise(1.0))
+            scale = pl.col(SCALE)
             scaled = st.add(1, "__scaled", close / scale)
             variance = st.add(
                 2,
@@ -221,9 +221,20 @@ def compute(
 def _compute_dense(base: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.DataFrame:
     """Return only the output columns, row-aligned with `base` (which has no gaps)."""
     stages, outputs = _plan(specs)
-    lazy = base.lazy().with_columns(
-        pl.int_range(pl.len(), dtype=pl.Int32).over(GROUP).alias(POSITION)
-    )
+    # Per-ticker facts from the run lengths of the (contiguous) group ids: each row's
+    # position within its ticker, and its ticker's scale; gathered from 1 row per ticker.
+    lengths = base[GROUP].rle().struct.field("len").cast(pl.Int64)
+    starts = (lengths.cum_sum() - lengths).cast(pl.Int32)
+    columns = [
+        (pl.int_range(pl.len(), dtype=pl.Int32) - pl.lit(starts).gather(pl.col(GROUP))).alias(
+            POSITION
+        )
+    ]
+    if "close" in base.columns:
+        first = base["close"].gather(starts).abs()
+        power = pl.Series(np.exp2(np.floor(np.log2(np.where(first > 0, first, 1.0)))))
+        columns.append(pl.lit(power).gather(pl.col(GROUP)).alias(SCALE))
+    lazy = base.lazy().with_columns(columns)
     for stage in stages.stages:
         if stage:
             lazy = lazy.with_columns(expr.alias(name) for name, expr in stage.items())
@@ -240,7 +251,10 @@ def _compute_with_gaps(
     started = valid.cast(pl.Int8).cum_max().over(GROUP) == 1
     broken = ((~valid) & started).cast(pl.Int8).cum_max().over(GROUP) == 1
     marked = base.with_row_index(row).with_columns((valid & ~broken).alias("__usable"))
-    usable = marked.filter(pl.col("__usable"))
+    usable = marked.filter(pl.col("__usable")).with_columns(
+        # Tickers with no usable row leave holes in the ids; number the runs afresh.
+        pl.col(GROUP).rle_id().cast(pl.UInt32).set_sorted()
+    )
     computed = _compute_dense(usable, specs).with_columns(usable[row])
     joined = marked.select(row).join(computed, on=row, how="left", maintain_order="left")
     return joined.drop(row)
