@@ -41,9 +41,7 @@ class _RedactSecrets(logging.Filter):
     """Scrub API keys from httpx's request log lines (it logs full URLs at INFO)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(redact(str(arg)) for arg in record.args)
-        record.msg = redact(str(record.msg))
+        record.msg, record.args = redact(record.getMessage()), ()
         return True
 
 

@@ -27,8 +27,9 @@ from pipelines.sources.synthetic.streams import Stream, day_generator
 MARKET_VOL = 0.0105  # long-run daily sd of the market factor
 MARKET_DRIFT = 0.0002
 SECTOR_VOL = 0.0065
-GARCH_ALPHA = 0.08
-GARCH_BETA = 0.90
+# GARCH(1,1) news and persistence weights: the market clusters more than single names.
+MARKET_GARCH = (0.12, 0.86)
+OWN_GARCH = (0.10, 0.88)
 MAX_DAILY_LOG_RETURN = 0.35  # keeps a day's move within what real stocks do without news
 OVERNIGHT_SHARE = 0.3  # share of an ordinary day's move that happens in the opening gap
 RANGE_SCALE = 0.55  # intraday excursion beyond open/close, in units of the day's sd
@@ -65,9 +66,11 @@ def simulate_bars(
     drift = universe["drift"].to_numpy()
     sector = np.array([_SECTORS.index(s) for s in universe["sector"].to_list()])
     long_run = universe["idio_vol"].to_numpy() ** 2
-    omega = long_run * (1.0 - GARCH_ALPHA - GARCH_BETA)
+    market_alpha, market_beta = MARKET_GARCH
+    own_alpha, own_beta = OWN_GARCH
+    omega = long_run * (1.0 - own_alpha - own_beta)
     market_long_run = MARKET_VOL**2
-    market_omega = market_long_run * (1.0 - GARCH_ALPHA - GARCH_BETA)
+    market_omega = market_long_run * (1.0 - market_alpha - market_beta)
 
     jump = np.zeros((t, n))
     reacting = np.zeros((t, n), dtype=bool)
@@ -93,8 +96,8 @@ def simulate_bars(
         shocks[d] = rng.standard_normal((5, n), dtype=np.float32)
         market_var[d] = h_market
         own_sd[d] = np.sqrt(h_own)
-        h_market = market_omega + (GARCH_ALPHA * factors[d, 0] ** 2 + GARCH_BETA) * h_market
-        h_own = omega + (GARCH_ALPHA * own[d] ** 2 + GARCH_BETA) * h_own
+        h_market = market_omega + (market_alpha * factors[d, 0] ** 2 + market_beta) * h_market
+        h_own = omega + (own_alpha * own[d] ** 2 + own_beta) * h_own
 
     market = np.sqrt(market_var) * factors[:, 0]
     sectors = SECTOR_VOL * np.sqrt(market_var / market_long_run)[:, None] * factors[:, 1:]
