@@ -215,6 +215,10 @@ class RedisSink:
         self._alerts.append(alert)
         self._wake.set()
 
+    def wake(self) -> None:
+        """Make the flush loop look at its queue (and its stop flag) now."""
+        self._wake.set()
+
     @property
     def pending(self) -> int:
         """Events waiting for a flush (including those held while Redis is unreachable)."""

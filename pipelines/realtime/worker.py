@@ -115,6 +115,7 @@ class RealtimeWorker:
             log.info("stopping: flushing %d queued events", self.sink.pending)
         self._stop.set()
         self.feed.stop()
+        self.sink.wake()
 
     async def run(self) -> None:
         """Run until `stop()`: stream, flush and write stats; flush once more at the end."""
@@ -136,9 +137,15 @@ class RealtimeWorker:
         finally:
             self._stop.set()
             self.feed.stop()
-            for task in [*tasks, stopper]:
+            self.sink.wake()
+            feed_task, sink_task, stats_task = tasks
+            for task in (feed_task, stats_task, stopper):
                 task.cancel()
-            for task in tasks:
+            # The sink is not cancelled: a batch in flight on the writer thread must finish
+            # (and be counted) before the final flush.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(sink_task, FINAL_FLUSH_TIMEOUT_S * 6)
+            for task in (feed_task, stats_task):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self._final_flush()
