@@ -234,11 +234,13 @@ def _compute_dense(base: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.Dat
         first = base["close"].gather(starts).abs()
         power = pl.Series(np.exp2(np.floor(np.log2(np.where(first > 0, first, 1.0)))))
         columns.append(pl.lit(power).gather(pl.col(GROUP)).alias(SCALE))
-    lazy = base.lazy().with_columns(columns)
+    # Stage by stage, eagerly: each stage's columns run in parallel and are materialized
+    # once; a lazy plan would let the optimizer inline them back into later stages.
+    frame = base.with_columns(columns)
     for stage in stages.stages:
         if stage:
-            lazy = lazy.with_columns(expr.alias(name) for name, expr in stage.items())
-    return lazy.select(outputs).collect()
+            frame = frame.with_columns(expr.alias(name) for name, expr in stage.items())
+    return frame.select(outputs)
 
 
 def _compute_with_gaps(
