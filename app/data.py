@@ -170,7 +170,7 @@ def home_view(
     in_range = returns.filter(pl.col("date").is_between(start, end))
     if in_range.is_empty():
         raise TickerlakeError(f"no bars between {start} and {end}; pick another range")
-    history = market_health.breadth_history(returns).filter(pl.col("date").is_between(start, end))
+    history = market_health.breadth_history(returns.filter(pl.col("date") <= end), since=start)
     return {
         "index": market_health.market_index(in_range, members),
         "breadth": history.row(-1, named=True) if history.height else {},
@@ -193,39 +193,17 @@ def market_view(
     if members.is_empty():
         raise TickerlakeError("no ticker matches the market-cap and liquidity filters; widen them")
     returns = _returns(uri, start, end, _subset(members, uri))
-    in_range = returns.filter(pl.col("date") <= end)
-    if in_range.filter(pl.col("date") >= start).is_empty():
+    if returns.filter(pl.col("date").is_between(start, end)).is_empty():
         raise TickerlakeError(f"no bars between {start} and {end}; pick another range")
-    last_day = in_range["date"].max()
-    changes = market_health.latest_changes(in_range)
-    period = market_health.period_returns(in_range, start, end)
-    month = market_health.period_returns(in_range, last_day.replace(day=1), last_day)
-    day_returns = changes.rename({"change_pct": "return_pct"})
-    history = market_health.breadth_history(in_range).filter(pl.col("date") >= start)
+    summary = market_health.market_summary(returns, members, start, end)
     trend = pl.DataFrame(schema={"date": pl.Date, "close": pl.Float64, "change_pct": pl.Float64})
     if ticker is not None:
-        trend = market_health.close_trend(
-            queries.adjusted_bars(
-                ticker, last_day - timedelta(days=60), last_day, columns=["close"], lake_uri=uri
-            ),
-            ticker,
-            sessions=30,
+        last_day = summary["last_day"]
+        recent = queries.adjusted_bars(
+            ticker, last_day - timedelta(days=60), last_day, columns=["close"], lake_uri=uri
         )
-    return {
-        "last_day": last_day,
-        "members": members,
-        "map": market_health.market_map(period, members),
-        "sectors_period": market_health.group_performance(period, members, "sector"),
-        "sectors_month": market_health.group_performance(month, members, "sector"),
-        "sectors_day": market_health.group_performance(day_returns, members, "sector"),
-        "top": market_health.top_movers(changes, members, n=10),
-        "worst": market_health.top_movers(changes, members, n=10, worst=True),
-        "mega": market_health.mega_cap_leaders(changes, members, n=10),
-        "by_cap": market_health.group_performance(period, members, "cap_bucket"),
-        "by_tier": market_health.group_performance(period, members, "liquidity_tier"),
-        "breadth_history": history,
-        "trend": trend,
-    }
+        trend = market_health.close_trend(recent, ticker, sessions=30)
+    return {**summary, "members": members, "trend": trend}
 
 
 def _subset(members: pl.DataFrame, uri: str) -> list[str] | None:

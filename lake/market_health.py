@@ -15,13 +15,14 @@ or writes anything; the app and the benchmarks feed it frames from `lake.queries
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 import polars as pl
 
 UNIVERSE_COLUMNS = ("ticker", "name", "sector", "market_cap", "cap_bucket", "liquidity_tier")
 GroupBy = Literal["sector", "cap_bucket", "liquidity_tier"]
+RECENT_DAYS = 31  # calendar days searched back for a previous close
 
 
 def universe_frame(tickers: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
@@ -68,10 +69,12 @@ def latest_changes(bars: pl.DataFrame) -> pl.DataFrame:
     for the tickers that traded on the last date in `bars` and the session before it.
     """
     last_day = bars.select(pl.col("date").max()).item()
+    # The previous close is at most a few sessions back (a halt can make it older).
+    recent = bars.filter(pl.col("date") >= last_day - timedelta(days=RECENT_DAYS))
     return (
-        bars.select("ticker", "date", "close")
+        recent.select("ticker", "date", "close")
         .sort("ticker", "date")
-        .with_columns(pl.col("close").shift(1).over("ticker").alias("prev_close"))
+        .with_columns(pl.when(_same_ticker(1)).then(pl.col("close").shift(1)).alias("prev_close"))
         .filter((pl.col("date") == last_day) & pl.col("prev_close").is_not_null())
         .with_columns(_pct("close", "prev_close").alias("change_pct"))
     )
@@ -80,22 +83,22 @@ def latest_changes(bars: pl.DataFrame) -> pl.DataFrame:
 def period_returns(bars: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     """Return each ticker's % change over [start, end].
 
-    The base is the last close before `start` (the period's previous close) when `bars`
-    has one, else the first close in the period. Out: `ticker, base_close, end_close,
+    The base is the last close before `start` (the period's previous close, searched up
+    to `RECENT_DAYS` back) when `bars` has one, else the first close in the period. Out: `ticker, base_close, end_close,
     return_pct`, for tickers with a close in the period.
     """
-    ordered = bars.select("ticker", "date", "close").sort("ticker", "date")
+    window = bars.lazy().filter(pl.col("date").is_between(start - timedelta(days=RECENT_DAYS), end))
     before = (
-        ordered.filter(pl.col("date") < start)
+        window.filter(pl.col("date") < start)
         .group_by("ticker")
-        .agg(pl.col("close").last().alias("prev_close"))
+        .agg(pl.col("close").sort_by("date").last().alias("prev_close"))
     )
     inside = (
-        ordered.filter(pl.col("date").is_between(start, end))
+        window.filter(pl.col("date") >= start)
         .group_by("ticker")
         .agg(
-            pl.col("close").first().alias("first_close"),
-            pl.col("close").last().alias("end_close"),
+            pl.col("close").sort_by("date").first().alias("first_close"),
+            pl.col("close").sort_by("date").last().alias("end_close"),
         )
     )
     return (
@@ -107,6 +110,7 @@ def period_returns(bars: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
         )
         .with_columns(_pct("end_close", "base_close").alias("return_pct"))
         .sort("ticker")
+        .collect()
     )
 
 
@@ -164,39 +168,50 @@ def mega_cap_leaders(changes: pl.DataFrame, universe: pl.DataFrame, *, n: int = 
     )
 
 
-def breadth_history(bars: pl.DataFrame) -> pl.DataFrame:
-    """Return market breadth per trading day.
+def breadth_history(bars: pl.DataFrame, since: date | None = None) -> pl.DataFrame:
+    """Return market breadth per trading day (from `since`, when given).
 
     In: `bars` (`ticker, date, close`). Out per date: `advancers, decliners, unchanged,
-    advance_decline_line` (running sum of advancers minus decliners), `pct_above_sma50`,
-    `pct_above_sma200` (share of tickers, in percent, whose close is above their own 50-
-    and 200-session simple moving average; tickers without that much history are left
-    out of the share).
+    advance_decline_line` (running sum of advancers minus decliners from the first date
+    shown), `pct_above_sma50`, `pct_above_sma200` (share of tickers, in percent, whose
+    close is above their own 50- and 200-session simple moving average; tickers without
+    that much history are left out of the share; null when no ticker has it).
     """
-    enriched = (
+    # Flat windows over the (ticker, date)-sorted column, masked where a window would
+    # reach into the previous ticker: several times faster than `.over("ticker")`.
+    diff = pl.when(_same_ticker(1)).then(pl.col("close") - pl.col("close").shift(1))
+    sma50 = pl.when(_same_ticker(49)).then(pl.col("close").rolling_mean(50))
+    sma200 = pl.when(_same_ticker(199)).then(pl.col("close").rolling_mean(200))
+    flags = (
         bars.select("ticker", "date", "close")
         .sort("ticker", "date")
         .with_columns(
-            (pl.col("close") - pl.col("close").shift(1)).over("ticker").alias("diff"),
-            pl.col("close").rolling_mean(50).over("ticker").alias("sma50"),
-            pl.col("close").rolling_mean(200).over("ticker").alias("sma200"),
+            up=diff > 0,
+            down=diff < 0,
+            flat=diff == 0,
+            known50=sma50.is_not_null(),
+            above50=pl.col("close") > sma50,
+            known200=sma200.is_not_null(),
+            above200=pl.col("close") > sma200,
         )
     )
-    return (
-        enriched.group_by("date")
-        .agg(
-            (pl.col("diff") > 0).sum().alias("advancers"),
-            (pl.col("diff") < 0).sum().alias("decliners"),
-            (pl.col("diff") == 0).sum().alias("unchanged"),
-            _share_above("sma50").alias("pct_above_sma50"),
-            _share_above("sma200").alias("pct_above_sma200"),
-        )
+    if since is not None:
+        flags = flags.filter(pl.col("date") >= since)
+    counts = (
+        flags.group_by("date")
+        .agg(pl.col("up", "down", "flat", "known50", "above50", "known200", "above200").sum())
         .sort("date")
-        .with_columns(
-            (pl.col("advancers").cast(pl.Int64) - pl.col("decliners").cast(pl.Int64))
-            .cum_sum()
-            .alias("advance_decline_line")
-        )
+    )
+    return counts.select(
+        "date",
+        pl.col("up").alias("advancers"),
+        pl.col("down").alias("decliners"),
+        pl.col("flat").alias("unchanged"),
+        (pl.col("up").cast(pl.Int64) - pl.col("down").cast(pl.Int64))
+        .cum_sum()
+        .alias("advance_decline_line"),
+        _share("above50", "known50").alias("pct_above_sma50"),
+        _share("above200", "known200").alias("pct_above_sma200"),
     )
 
 
@@ -221,7 +236,9 @@ def market_index(
     daily = (
         bars.select("ticker", "date", "close")
         .sort("ticker", "date")
-        .with_columns((pl.col("close") / pl.col("close").shift(1) - 1).over("ticker").alias("r"))
+        .with_columns(
+            pl.when(_same_ticker(1)).then(pl.col("close") / pl.col("close").shift(1) - 1).alias("r")
+        )
     )
     if universe is not None:
         daily = daily.join(universe.select("ticker", "market_cap"), on="ticker", how="left")
@@ -279,11 +296,47 @@ def market_map(returns: pl.DataFrame, universe: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _same_ticker(rows_back: int) -> pl.Expr:
+    """True where the row `rows_back` above belongs to the same ticker (frame sorted by ticker)."""
+    return pl.col("ticker").shift(rows_back) == pl.col("ticker")
+
+
 def _pct(numerator: str, denominator: str) -> pl.Expr:
     return (pl.col(numerator) / pl.col(denominator) - 1) * 100
 
 
-def _share_above(average: str) -> pl.Expr:
-    known = pl.col(average).is_not_null()
-    above = (pl.col("close") > pl.col(average)) & known
-    return pl.when(known.sum() > 0).then(above.sum() / known.sum() * 100).otherwise(None)
+def _share(above: str, known: str) -> pl.Expr:
+    return pl.when(pl.col(known) > 0).then(pl.col(above) / pl.col(known) * 100)
+
+
+def market_summary(bars: pl.DataFrame, universe: pl.DataFrame, start: date, end: date) -> dict:
+    """Return every market-health figure for `universe` over [start, end] in one call.
+
+    In: `bars` (`ticker, date, close`) from at least 200 sessions before `start` (for the
+    SMA breadth) to `end`; `universe` already filtered by cap bucket and liquidity tier.
+    Out (dict of frames unless noted): `last_day` (date), `changes` (last session vs
+    previous close), `map` (treemap rows over the period), `sectors_day`,
+    `sectors_month` (month to date), `sectors_period`, `top`, `worst`, `mega`, `by_cap`,
+    `by_tier` (over the period), `breadth_history` (from `start`).
+    """
+    members = bars.filter(pl.col("ticker").is_in(universe["ticker"].implode()))
+    members = members.filter(pl.col("date") <= end)
+    last_day = members.select(pl.col("date").max()).item()
+    changes = latest_changes(members)
+    period = period_returns(members, start, end)
+    month = period_returns(members, last_day.replace(day=1), last_day)
+    day = changes.rename({"change_pct": "return_pct"})
+    return {
+        "last_day": last_day,
+        "changes": changes,
+        "map": market_map(period, universe),
+        "sectors_day": group_performance(day, universe, "sector"),
+        "sectors_month": group_performance(month, universe, "sector"),
+        "sectors_period": group_performance(period, universe, "sector"),
+        "top": top_movers(changes, universe, n=10),
+        "worst": top_movers(changes, universe, n=10, worst=True),
+        "mega": mega_cap_leaders(changes, universe, n=10),
+        "by_cap": group_performance(period, universe, "cap_bucket"),
+        "by_tier": group_performance(period, universe, "liquidity_tier"),
+        "breadth_history": breadth_history(members, since=start),
+    }

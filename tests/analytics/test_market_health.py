@@ -165,3 +165,26 @@ def test_universe_frame_prefers_the_segment_market_cap() -> None:
     aaa = universe.row(0, named=True)
     assert aaa["market_cap"] == 123.0 and aaa["cap_bucket"] == "micro"
     assert universe.filter(pl.col("ticker") == "BBB")["cap_bucket"][0] is None
+
+
+def test_market_summary_restricts_to_the_universe_and_agrees_with_the_parts() -> None:
+    members = mh.filter_universe(UNIVERSE, cap_buckets=["mega", "large", "mid"])
+    summary = mh.market_summary(BARS, members, DAYS[2], DAYS[4])
+    assert summary["last_day"] == DAYS[-1]
+    assert sorted(summary["changes"]["ticker"].to_list()) == ["AAA", "BBB", "CCC"]
+    assert summary["top"]["ticker"].to_list() == ["AAA", "CCC", "BBB"]
+    assert summary["mega"]["ticker"][0] == "AAA"
+    assert summary["sectors_period"].equals(
+        mh.group_performance(mh.period_returns(BARS, DAYS[2], DAYS[4]), members, "sector")
+    )
+    assert summary["breadth_history"]["date"].to_list() == DAYS[2:]
+    assert set(summary["by_tier"]["liquidity_tier"].to_list()) == {"high", "medium"}
+
+
+def test_breadth_history_since_keeps_the_look_back_for_the_averages() -> None:
+    days = [date(2023, 1, 1) + timedelta(days=i) for i in range(260)]
+    bars = _bars({"UP": [float(i + 1) for i in range(260)]}, days)
+    history = mh.breadth_history(bars, since=days[250])
+    assert history["date"].to_list() == days[250:]
+    assert history["pct_above_sma200"].to_list() == [100.0] * 10  # 200 sessions seen before
+    assert history["advance_decline_line"].to_list() == list(range(1, 11))

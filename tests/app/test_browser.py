@@ -88,9 +88,18 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def warm(server: str, browser) -> str:
+def context(browser) -> Iterator[object]:
+    """One browser context for the module: its HTTP cache holds the app's static files,
+    as an analyst's browser would after the first visit."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def warm(server: str, context) -> str:
     """Open every page once so the measured renders below run on a warm server."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
     for path in PAGES:
         page.goto(f"{server}/{path}")
         _wait_rendered(page)
@@ -125,9 +134,9 @@ def _wait_rendered(page) -> None:
 
 
 @pytest.mark.parametrize("path", list(PAGES))
-def test_page_in_the_browser(warm: str, browser, path: str) -> None:
+def test_page_in_the_browser(warm: str, context, path: str) -> None:
     title, charts = PAGES[path]
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
     started = time.perf_counter()
     page.goto(f"{warm}/{path}")
     _wait_rendered(page)
@@ -144,8 +153,8 @@ def test_page_in_the_browser(warm: str, browser, path: str) -> None:
     page.close()
 
 
-def test_filters_travel_in_the_url_across_pages(warm: str, browser) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def test_filters_travel_in_the_url_across_pages(warm: str, context) -> None:
+    page = context.new_page()
     page.goto(f"{warm}/macd?interval=week&range=Max")
     _wait_rendered(page)
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)
@@ -156,4 +165,26 @@ def test_filters_travel_in_the_url_across_pages(warm: str, browser) -> None:
     page.wait_for_function("() => location.search.includes('interval=week')", timeout=30_000)
     assert "range=Max" in page.url
     assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def test_picking_a_grade_dot_opens_the_grades_page(warm: str, context) -> None:
+    page = context.new_page()
+    page.goto(f"{warm}/macd?range=Max")
+    _wait_rendered(page)
+    page.wait_for_selector(".js-plotly-plot .scatterlayer .trace path.point", timeout=30_000)
+    # The purple dots are the price pane's first scatter trace (see pages/macd.py).
+    dot = page.locator(".js-plotly-plot .scatterlayer .trace").first.locator("path.point").first
+    box = dot.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url("**/analyst_grades**", timeout=30_000)
+    _wait_rendered(page)
+    page.wait_for_function("() => location.search.includes('date=')", timeout=30_000)
+    day = page.url.split("date=")[1][:10]
+    assert "analyst grades" in page.locator("h1").first.inner_text()
+    page.wait_for_selector('[data-testid="stAlert"]', timeout=30_000)
+    assert day in page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "analyst_grades_from_macd_dot.png"))
     page.close()
