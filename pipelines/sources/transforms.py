@@ -124,13 +124,17 @@ def earnings_frame(wire: pl.DataFrame) -> pl.DataFrame:
 
 def grades_frame(wire: pl.DataFrame) -> pl.DataFrame:
     """Return `GRADES` rows from FMP grade rows; `action` lower-cased and normalised to
-    upgrade, downgrade, maintain or initiate."""
+    upgrade, downgrade, maintain or initiate; an empty previous grade becomes null."""
     action = pl.col("action").str.to_lowercase().str.strip_chars()
     frame = wire.select(
         pl.col("symbol").alias("ticker"),
         _iso_date("date").alias("date"),
         pl.col("gradingCompany").alias("firm"),
-        pl.col("previousGrade").alias("previous_grade"),
+        # An initiation has no previous grade; FMP sends "" for it.
+        pl.when(pl.col("previousGrade").str.strip_chars() == "")
+        .then(None)
+        .otherwise(pl.col("previousGrade"))
+        .alias("previous_grade"),
         pl.col("newGrade").alias("new_grade"),
         action.replace(_ACTION_ALIASES).alias("action"),
     )
