@@ -39,8 +39,11 @@ def adjusted_bars(bars: pl.DataFrame, splits: pl.DataFrame) -> pl.DataFrame:
     bar's date (1.0 when none). Rows come back sorted by (ticker, date).
     """
     factors = split_factors(splits).with_columns(pl.col("execution_date").alias("date"))
-    joined = (
+    split_tickers = pl.col("ticker").is_in(factors["ticker"].unique().implode())
+    # Only a few percent of tickers ever split: the as-of join runs on those alone.
+    with_splits = (
         bars.lazy()
+        .filter(split_tickers)
         .sort("date")
         .join_asof(
             factors.lazy().sort("date"),
@@ -51,10 +54,21 @@ def adjusted_bars(bars: pl.DataFrame, splits: pl.DataFrame) -> pl.DataFrame:
             check_sortedness=False,  # sorted by date just above; `by` makes polars unsure
         )
         .with_columns(pl.col("factor_from_here").fill_null(1.0).alias("split_factor"))
+        .drop("factor_from_here", "execution_date")
+    )
+    without_splits = (
+        bars.lazy().filter(~split_tickers).with_columns(pl.lit(1.0).alias("split_factor"))
     )
     factor = pl.col("split_factor")
-    adjusted = joined.with_columns(
-        *[(pl.col(name) / factor).alias(name) for name in ("open", "high", "low", "close", "vwap")],
-        (pl.col("volume") * factor).alias("volume"),
+    adjusted = (
+        pl.concat([without_splits, with_splits], how="diagonal_relaxed")
+        .with_columns(
+            *[
+                (pl.col(name) / factor).alias(name)
+                for name in ("open", "high", "low", "close", "vwap")
+            ],
+            (pl.col("volume") * factor).alias("volume"),
+        )
+        .sort("ticker", "date")
     )
-    return ADJUSTED_BARS.conform(adjusted.sort("ticker", "date").collect())
+    return ADJUSTED_BARS.conform(adjusted.collect())

@@ -29,7 +29,13 @@ def daily_returns(adjusted_bars: pl.DataFrame) -> pl.DataFrame:
         adjusted_bars.lazy()
         .select("ticker", "date", "close", "volume")
         .sort("ticker", "date")
-        .with_columns(pl.col("close").shift(1).over("ticker").alias("prev_close"))
+        # Previous row's close when it belongs to the same ticker: a flat shift is much
+        # faster than a windowed one over millions of rows.
+        .with_columns(
+            pl.when(pl.col("ticker") == pl.col("ticker").shift(1))
+            .then(pl.col("close").shift(1))
+            .alias("prev_close")
+        )
         .with_columns(
             ((pl.col("close") / pl.col("prev_close") - 1.0) * 100.0).alias("pct_change"),
             (pl.col("close") * pl.col("volume")).alias("dollar_volume"),

@@ -27,6 +27,8 @@ def segments(adjusted_bars: pl.DataFrame, tickers: pl.DataFrame) -> pl.DataFrame
         adjusted_bars.lazy()
         .select("ticker", "date", "close", "volume")
         .with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
+        # Sorted first so the float sums, hence the output, depend only on the row set
+        # (a MERGE then sees a reloaded month as unchanged).
         .sort("ticker", "date")
         .group_by("ticker", "month")
         .agg(

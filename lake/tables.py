@@ -128,7 +128,16 @@ def scan(
             version=version,
             storage_options=storage_options(table.table_uri) or None,
         )
-    return pl.scan_delta(table, storage_options=_polars_options(table.table_uri))
+    frame = pl.scan_delta(table, storage_options=_polars_options(table.table_uri))
+    # Delta stores timestamps in microseconds: give back the contract's dtypes.
+    present = frame.collect_schema()
+    return frame.cast(
+        {
+            name: dtype
+            for name, dtype in contract.schema.items()
+            if present.get(name) not in (None, dtype)
+        }
+    )
 
 
 def read(
@@ -231,11 +240,7 @@ def merge_upsert(
         return MergeResult(0, 0, 0, table.version(), committed=False)
 
     bounds = _key_bounds(contract, data)
-    current = (
-        pl.scan_delta(table, storage_options=_polars_options(table.table_uri))
-        .filter(*bounds)
-        .collect()
-    )
+    current = scan(contract, lake_uri=lake_uri).filter(*bounds).collect()
     changed = data.join(current, on=list(data.columns), how="anti", nulls_equal=True)
     if changed.is_empty():
         return MergeResult(0, 0, data.height, table.version(), committed=False)
@@ -337,11 +342,11 @@ def _polars_options(uri: str) -> dict[str, str] | None:
 
 
 def _target_file_bytes(data: pl.DataFrame) -> int:
-    # Aim at FILE_ROWS rows per file. delta-rs counts the bytes it buffers before
-    # encoding, which for these tables is close to the frame's in-memory size.
+    # Aim at FILE_ROWS rows per file. delta-rs rolls files on its own byte count,
+    # measured at about 0.4 x the frame's in-memory size for these tables.
     if data.is_empty():
         return 64 * 1024 * 1024
-    per_row = max(data.estimated_size() / data.height, 8)
+    per_row = max(data.estimated_size() / data.height * 0.4, 8)
     return int(per_row * FILE_ROWS)
 
 

