@@ -44,7 +44,6 @@ class _Simulation:
     factors: np.ndarray  # cumulative split factor per (day, ticker)
     splits: pl.DataFrame
     earnings: pl.DataFrame
-    grades: pl.DataFrame
 
 
 def _round_prices(prices: np.ndarray) -> np.ndarray:
@@ -76,6 +75,7 @@ class SyntheticMarket:
         self.config = SyntheticMarketConfig() if config is None else config
         self._lock = threading.Lock()
         self._simulation: _Simulation | None = None
+        self._grade_cache: tuple[date, pl.DataFrame] | None = None
 
     # --- reference -----------------------------------------------------------------
 
@@ -97,8 +97,22 @@ class SyntheticMarket:
         splits = split_events(universe, seed, anchor, last_day)
         bars = simulate_bars(universe, seed, days, earnings)
         factors = split_factors(splits, days, universe.height)
-        grades = grade_events(universe, earnings, seed, anchor, last_day)
-        return _Simulation(last_day, bars, factors, splits, earnings, grades)
+        return _Simulation(last_day, bars, factors, splits, earnings)
+
+    def _grades(self, until: date) -> pl.DataFrame:
+        # Grades are replayed only when asked for: bars-only callers skip the work.
+        simulation = self._simulate(until)
+        with self._lock:
+            if self._grade_cache is None or self._grade_cache[0] != simulation.last_day:
+                frame = grade_events(
+                    self.universe,
+                    simulation.earnings,
+                    self.config.seed,
+                    self.config.start,
+                    simulation.last_day,
+                )
+                self._grade_cache = (simulation.last_day, frame)
+            return self._grade_cache[1]
 
     # --- BarsSource ----------------------------------------------------------------
 
@@ -188,7 +202,7 @@ class SyntheticMarket:
             self.universe,
             simulation.earnings.filter(in_range),
             simulation.splits.filter(pl.col("execution_date").is_between(start, end)),
-            simulation.grades.filter(in_range),
+            self._grades(end).filter(in_range),
             self.config.seed,
         )
         return articles.select(wire.NEWS.names())
@@ -215,7 +229,7 @@ class SyntheticMarket:
     def grades(self, symbols: Sequence[str], start: date, end: date) -> pl.DataFrame:
         """Return grade actions on `symbols` dated in [start, end] (FMP wire fields); only the
         ~100 largest companies are covered, like FMP's free tier."""
-        events = self._simulate(end).grades.filter(
+        events = self._grades(end).filter(
             pl.col("date").is_between(start, end), pl.col("ticker").is_in(list(symbols))
         )
         return events.select(
