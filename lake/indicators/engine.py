@@ -44,6 +44,7 @@ from lake.indicators.spec import (
 GROUP = "__group"
 POSITION = "__position"
 SCALE = "__scale"  # per ticker: the power of two nearest below its first |close|
+SCALED = "__scaled"  # close / scale
 
 
 class _Stages:
@@ -68,10 +69,18 @@ def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
     pos = pl.col(POSITION)
     close = pl.col("close")
 
+    scale, scaled = pl.col(SCALE), pl.col(SCALED)
+
+    def flat_sum(n: int) -> pl.Expr:
+        # Sums of the last n scaled closes over the whole column (fewer at its very start).
+        # Scaled by a power of two per ticker, every ticker's prices are near 1, so no
+        # ticker's rounding carries into the next one's windows.
+        return st.add(0, f"__flat_sum_{n}", scaled.rolling_sum(n, min_samples=1))
+
     def window_sum(n: int) -> pl.Expr:
-        # Polars' rolling sum is compensated, so a window is exact whatever the previous
-        # ticker's price level; rows whose window starts in the previous ticker are masked.
-        return st.add(0, f"__sum_{n}", pl.when(pos >= n - 1).then(close.rolling_sum(n)))
+        # The ticker's own window; rows whose window reaches into the previous ticker are
+        # masked. Multiplying back by a power of two is exact.
+        return pl.when(pos >= n - 1).then(flat_sum(n) * scale)
 
     def seeded_recursion(stage: int, name: str, seeded: pl.Expr, alpha: float) -> pl.Expr:
         st.add(stage, f"{name}_in", seeded)
@@ -112,36 +121,35 @@ def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
             st.add(3, spec.columns[0], ema_of_close(spec.period))
         elif isinstance(spec, Wma):
             n = spec.period
-            step = (
-                pl.when(pos < n)
-                .then((pos + 1).cast(pl.Float64) * close)
-                .otherwise(n * close - window_sum(n).shift(1))
-            )
+            # TA-Lib's O(n) update of the weighted sum, N_t = N_(t-1) + n x_t - S_(t-1), run
+            # over the whole column: its running total is the weighted sum of the last n
+            # rows wherever they lie, so no reset per ticker is needed, and rows whose
+            # window reaches into the previous ticker are masked.
+            step = n * scaled - flat_sum(n).shift(1).fill_null(0.0)
             st.add(1, f"__wma_step_{n}", step)
-            running = st.add(2, f"__wma_run_{n}", _per_ticker(pl.col(f"__wma_step_{n}").cum_sum()))
-            st.add(3, spec.columns[0], pl.when(pos >= n - 1).then(running / (n * (n + 1) / 2)))
+            running = st.add(2, f"__wma_run_{n}", pl.col(f"__wma_step_{n}").cum_sum())
+            weights = n * (n + 1) / 2
+            st.add(3, spec.columns[0], pl.when(pos >= n - 1).then(running * scale / weights))
         elif isinstance(spec, Bbands):
             n, k = spec.period, spec.deviations
             # Prices span 15 orders of magnitude across a universe, enough for a flat
             # rolling variance to carry rounding from one ticker into the next; scaled by a
             # power of two per ticker (exact), they are all near 1.
-            scale = pl.col(SCALE)
-            scaled = st.add(1, "__scaled", close / scale)
             variance = st.add(
-                2,
+                0,
                 f"__var_{n}",
                 pl.when(pos >= n - 1).then(scaled.rolling_var(n, ddof=0)) * (scale * scale),
             )
             middle = window_sum(n) / n
             std = pl.when(variance > 0).then(variance.sqrt())
-            band = st.add(3, f"__bb_band_{n}_{k}", std.otherwise(0.0) * k)
+            band = st.add(1, f"__bb_band_{n}_{k}", std.otherwise(0.0) * k)
             mid_c, up_c, lo_c, pctb_c, width_c = spec.columns
             st.add(1, mid_c, middle)
-            st.add(4, up_c, pl.col(mid_c) + band)
-            st.add(4, lo_c, pl.col(mid_c) - band)
+            st.add(2, up_c, pl.col(mid_c) + band)
+            st.add(2, lo_c, pl.col(mid_c) - band)
             spread = pl.col(up_c) - pl.col(lo_c)
-            st.add(5, pctb_c, pl.when(spread != 0).then((close - pl.col(lo_c)) / spread))
-            st.add(5, width_c, pl.when(pl.col(mid_c) != 0).then(spread / pl.col(mid_c)))
+            st.add(3, pctb_c, pl.when(spread != 0).then((close - pl.col(lo_c)) / spread))
+            st.add(3, width_c, pl.when(pl.col(mid_c) != 0).then(spread / pl.col(mid_c)))
         elif isinstance(spec, Macd):
             shown, signal = macd_lines(spec)
             macd_c, signal_c, hist_c = spec.columns
@@ -233,7 +241,8 @@ def _compute_dense(base: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.Dat
     if "close" in base.columns:
         first = base["close"].gather(starts).abs()
         power = pl.Series(np.exp2(np.floor(np.log2(np.where(first > 0, first, 1.0)))))
-        columns.append(pl.lit(power).gather(pl.col(GROUP)).alias(SCALE))
+        scale = pl.lit(power).gather(pl.col(GROUP))
+        columns += [scale.alias(SCALE), (pl.col("close") / scale).alias(SCALED)]
     # Stage by stage, eagerly: each stage's columns run in parallel and are materialized
     # once; a lazy plan would let the optimizer inline them back into later stages.
     frame = base.with_columns(columns)
