@@ -25,7 +25,7 @@ from pipelines.sources.synthetic.earnings import REACTION_DAY_VOL_BOOST
 from pipelines.sources.synthetic.streams import Stream, day_generator
 
 MARKET_VOL = 0.0105  # long-run daily sd of the market factor
-MARKET_DRIFT = 0.0002
+MARKET_DRIFT = 0.00025  # ≈ 6% a year
 SECTOR_VOL = 0.0065
 # GARCH(1,1) news and persistence weights: the market clusters more than single names.
 MARKET_GARCH = (0.12, 0.86)

@@ -176,7 +176,7 @@ def build_universe(seed: int, n_tickers: int, anchor: date) -> pl.DataFrame:
     idio_vol = np.clip(0.017 - 0.0055 * size + 0.004 * rng.standard_normal(n), 0.006, 0.045)
     beta = np.clip(1.0 + 0.12 * size + 0.3 * rng.standard_normal(n), 0.3, 2.2)
     sector_loading = np.clip(0.8 + 0.25 * rng.standard_normal(n), 0.2, 1.5)
-    drift = 0.0003 + 0.0002 * rng.standard_normal(n)
+    drift = 0.00005 + 0.00015 * rng.standard_normal(n)
 
     # Liquidity: daily turnover spans 0.1%..3% of shares; mega caps trade in bigger lots.
     turnover = np.exp(np.log(0.006) + 0.6 * rng.standard_normal(n) - 0.1 * size)
