@@ -13,6 +13,7 @@ from lake.indicators.overlap import (
     IntoExpr,
     as_expr,
     check_period,
+    seeded_by_sma,
     seeded_ema,
     sma,
 )
@@ -48,8 +49,7 @@ def macd(close: IntoExpr, fast: int = 12, slow: int = 26, signal: int = 9) -> pl
 def wilder(values: pl.Expr, period: int) -> pl.Expr:
     """Return Wilder's smoothing of `values` (y = (y_prev * (n-1) + x) / n), seeded with
     the SMA of the first `period` non-null values — how TA-Lib's RSI and ATR smooth."""
-    seed = sma(values, period)
-    return seeded_ema(values, 1.0 / period, seed, seed)
+    return seeded_by_sma(values, period).ewm_mean(alpha=1.0 / period, adjust=False, min_samples=1)
 
 
 def rsi(close: IntoExpr, period: int = 14) -> pl.Expr:
@@ -64,8 +64,10 @@ def rsi(close: IntoExpr, period: int = 14) -> pl.Expr:
     gain = wilder(change.clip(lower_bound=0.0), period)
     loss = wilder((-change).clip(lower_bound=0.0), period)
     total = gain + loss
-    return pl.when(total != 0).then(100.0 * (gain / total)).otherwise(
-        pl.when(total.is_not_null()).then(0.0)
+    return (
+        pl.when(total != 0)
+        .then(100.0 * (gain / total))
+        .otherwise(pl.when(total.is_not_null()).then(0.0))
     )
 
 

@@ -60,8 +60,18 @@ def ema(close: IntoExpr, period: int) -> pl.Expr:
     row `period - 1`.
     """
     check_period("EMA period", period)
-    seed = sma(close, period)
-    return seeded_ema(as_expr(close), 2.0 / (period + 1), seed, seed)
+    return seeded_by_sma(as_expr(close), period).ewm_mean(
+        alpha=2.0 / (period + 1), adjust=False, min_samples=1
+    )
+
+
+def seeded_by_sma(values: pl.Expr, period: int) -> pl.Expr:
+    """Return `values` with the SMA of its first `period` values in place of the last of
+    them and null before: the input of a recursion TA-Lib starts with an SMA.
+
+    `values` may start with nulls (a differenced series does); one window op only.
+    """
+    return pl.when(values.shift(period).is_not_null()).then(values).otherwise(sma(values, period))
 
 
 def wma(close: IntoExpr, period: int) -> pl.Expr:
