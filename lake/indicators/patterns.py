@@ -86,15 +86,11 @@ def _engulfing(c: Candle, bullish: bool) -> pl.Expr:
     o1, c1 = o.shift(1), cl.shift(1)
     if bullish:
         condition = (
-            c.white
-            & ~c.white.shift(1)
-            & (((cl >= o1) & (o < c1)) | ((cl > o1) & (o <= c1)))
+            c.white & ~c.white.shift(1) & (((cl >= o1) & (o < c1)) | ((cl > o1) & (o <= c1)))
         )
     else:
         condition = (
-            ~c.white
-            & c.white.shift(1)
-            & (((o >= c1) & (cl < o1)) | ((o > c1) & (cl <= o1)))
+            ~c.white & c.white.shift(1) & (((o >= c1) & (cl < o1)) | ((o > c1) & (cl <= o1)))
         )
     # TA-Lib reports nothing before row 2 (its lookback for CDLENGULFING is 2).
     return _flag(condition, 2, c.close)

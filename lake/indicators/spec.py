@@ -233,13 +233,14 @@ def parse_spec(text: str) -> tuple[IndicatorSpec, ...]:
         name, *params = [part.strip() for part in item.split(":")]
         cls = SPEC_TYPES.get(name.lower())
         if cls is None:
-            raise TickerlakeError(f"unknown indicator {name!r} in spec item {item!r}; known: {known}")
+            raise TickerlakeError(
+                f"unknown indicator {name!r} in spec item {item!r}; known: {known}"
+            )
         minimums = _MINIMUMS[cls.keyword]
         allowed = 2 if cls is Bbands else len(minimums)
         if len(params) > allowed:
             raise TickerlakeError(
-                f"indicator {item!r} takes at most {allowed} parameter(s) "
-                f"(e.g. {_example(cls)})"
+                f"indicator {item!r} takes at most {allowed} parameter(s) (e.g. {_example(cls)})"
             )
         values: list[float | int] = []
         for index, raw in enumerate(params):
@@ -302,4 +303,3 @@ def apply_indicators(
 
     parsed = parse_spec(specs) if isinstance(specs, str) else tuple(specs)
     return compute(frame, parsed, by=by)
-
