@@ -343,10 +343,10 @@ def _polars_options(uri: str) -> dict[str, str] | None:
 
 def _target_file_bytes(data: pl.DataFrame) -> int:
     # Aim at FILE_ROWS rows per file. delta-rs rolls files on its own byte count,
-    # measured at about 0.4 x the frame's in-memory size for these tables.
+    # measured at about 0.2 x the frame's in-memory size for these tables.
     if data.is_empty():
         return 64 * 1024 * 1024
-    per_row = max(data.estimated_size() / data.height * 0.4, 8)
+    per_row = max(data.estimated_size() / data.height * 0.2, 8)
     return int(per_row * FILE_ROWS)
 
 

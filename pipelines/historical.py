@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -187,28 +188,32 @@ def extract(
     return batch_id
 
 
-def load_silver(dataset: str, batch_id: str) -> dict[str, Any]:
+def load_silver(
+    dataset: str, batch_id: str, *, splits_batch_id: str | None = None
+) -> dict[str, Any]:
     """Transform bronze batch `batch_id`, validate it and MERGE it into its silver table.
 
-    Returns `{"dataset", "batch_id", "rows", "inserted", "updated", "unchanged",
+    For `daily_bars`, `splits_batch_id` names the splits batch extracted for the same
+    range: its splits join the validation context, so a price jump on a split day that
+    silver does not know yet is not flagged as a move without a split. Returns `{"dataset", "batch_id", "rows", "inserted", "updated", "unchanged",
     "version", "committed"}`. Raises `ValidationFailed` (after quarantining the batch)
     when it fails its expectations; silver is then left untouched.
     """
     from expectations import validate_or_quarantine
+    from expectations.lake_context import lake_context
 
     _check_dataset(dataset)
     contract = SILVER[dataset]
-    bronze = bronze_contract(dataset)
-    if tables.exists(bronze):
-        raw = tables.read(bronze, filters=pl.col("_batch_id") == pl.lit(batch_id))
-    else:
-        raw = pl.DataFrame(schema=bronze.schema)
-    frame = _TRANSFORMS[dataset](bronze_to_wire(dataset, raw))
+    frame = _silver_batch(dataset, batch_id)
     if frame.is_empty():
         return {"dataset": dataset, "batch_id": batch_id, "rows": 0, "committed": False}
-    # No context given: the gate builds it from silver (calendar, expected tickers,
-    # previous closes, splits).
-    validate_or_quarantine(contract, frame, batch_id=batch_id)
+    # The gate's context comes from silver (calendar, expected tickers, previous
+    # closes, splits), plus this load's own splits when given.
+    context = lake_context(contract, frame)
+    if dataset == "daily_bars" and splits_batch_id is not None:
+        fresh = _silver_batch("splits", splits_batch_id).select(context.splits.columns)
+        context = replace(context, splits=pl.concat([context.splits, fresh]).unique())
+    validate_or_quarantine(contract, frame, batch_id=batch_id, context=context)
     result = tables.merge_upsert(contract, frame)
     return {"dataset": dataset, "batch_id": batch_id, "rows": frame.height, **result.as_dict()}
 
@@ -456,6 +461,16 @@ def synthetic_config() -> SyntheticMarketConfig | None:
 # --- internals ---------------------------------------------------------------------
 
 
+def _silver_batch(dataset: str, batch_id: str) -> pl.DataFrame:
+    """Return bronze batch `batch_id` transformed to its silver contract (maybe empty)."""
+    bronze = bronze_contract(dataset)
+    if tables.exists(bronze):
+        raw = tables.read(bronze, filters=pl.col("_batch_id") == pl.lit(batch_id))
+    else:
+        raw = pl.DataFrame(schema=bronze.schema)
+    return _TRANSFORMS[dataset](bronze_to_wire(dataset, raw))
+
+
 def _check_dataset(dataset: str) -> None:
     if dataset not in DATASETS:
         raise TickerlakeError(f"unknown dataset {dataset!r}: pick one of {', '.join(DATASETS)}")
@@ -518,14 +533,17 @@ def _load_range(
     done = 0
     batch_ids: dict[str, str] = {}
     loads: dict[str, Any] = {}
+    # Extract everything first, so the bars' validation can see this range's splits.
     for dataset in DATASETS:
         if progress is not None:
             progress(f"{run}: load {start}..{end}", done, steps)
         batch_ids[dataset] = extract(dataset, start, end, sources=sources, progress=progress)
         done += 1
+    for dataset in DATASETS:
         if progress is not None:
             progress(f"{run}: load {start}..{end}", done, steps)
-        loads[dataset] = load_silver(dataset, batch_ids[dataset])
+        extra = {"splits_batch_id": batch_ids["splits"]} if dataset == "daily_bars" else {}
+        loads[dataset] = load_silver(dataset, batch_ids[dataset], **extra)
         done += 1
     gold = build_gold(start, end, full=full_gold)
     done += 1
