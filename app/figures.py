@@ -148,12 +148,13 @@ def price_figure(chart: PriceChart) -> go.Figure:
             fig.update_yaxes(ticksuffix="%", row=row, col=1)
     fig.update_yaxes(tickprefix="$", row=1, col=1)
     _time_axis(fig, dates, chart.interval, rows)
+    # Title on top, the legend in its own band under it (left-aligned, wraps freely).
     fig.update_layout(
-        title={"text": chart.title, "x": 0.01, "xanchor": "left"},
-        height=430 + 170 * len(chart.panes),
+        title={"text": chart.title, "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top"},
+        height=470 + 170 * len(chart.panes),
         hovermode="x unified",
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        legend={"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        margin={"l": 10, "r": 10, "t": 110, "b": 10},
         dragmode="pan",
     )
     return fig
@@ -666,13 +667,14 @@ PATTERNS = {
 }
 
 
-def pattern_markers(frame: pl.DataFrame) -> list[Markers]:
+def pattern_markers(frame: pl.DataFrame, shown: Sequence[str] | None = None) -> list[Markers]:
     """Return one marker set per candlestick pattern flagged in `frame` (bool columns
-    named as in `PATTERNS`): bullish under the low, bearish over the high, doji on the close."""
+    named as in `PATTERNS`; only those in `shown` when given): bullish under the low,
+    bearish over the high, doji over the high."""
     out = []
     spread = float(frame["high"].max() - frame["low"].min()) if frame.height else 0.0
     for column, (label, bullish) in PATTERNS.items():
-        if column not in frame.columns:
+        if column not in frame.columns or (shown is not None and column not in shown):
             continue
         hits = frame.filter(pl.col(column).fill_null(False).cast(pl.Boolean))
         if hits.is_empty():

@@ -73,7 +73,7 @@ def navigation() -> dict[str, list[st.Page]]:
 
 
 st.set_page_config(page_title="Tickerlake", page_icon=":material/waves:", layout="wide")
-page = st.navigation(navigation())
+page = st.navigation(navigation(), expanded=True)
 try:
     lake = data.overview(data.lake_uri())
     filters.sidebar(data.universe(data.lake_uri()), lake.first_day, lake.last_day)

@@ -72,15 +72,17 @@ shown = actions.select(
     "return_5d",
     "return_10d",
 )
-pct = st.column_config.NumberColumn(format="%+.2f%%")
 panels.table(
     shown,
     name=f"{view.ticker}_grade_reactions",
     key="grades_table",
+    date=st.column_config.DateColumn("date", format="YYYY-MM-DD"),
+    previous_grade="previous grade",
+    new_grade="new grade",
     base_close=st.column_config.NumberColumn("close before", format="$%.2f"),
-    return_1d=pct,
-    return_5d=pct,
-    return_10d=pct,
+    return_1d=st.column_config.NumberColumn("1 session", format="%+.2f%%"),
+    return_5d=st.column_config.NumberColumn("5 sessions", format="%+.2f%%"),
+    return_10d=st.column_config.NumberColumn("10 sessions", format="%+.2f%%"),
 )
 mean = (
     actions.group_by("action")

@@ -9,17 +9,24 @@ from app import data, figures, filters, panels
 view = filters.for_page(need_ticker=True)
 st.title(f"{view.ticker} · candlesticks")
 
-left, right = st.columns([3, 2])
+left, right = st.columns([2, 3])
 averages = left.multiselect(
     "Moving-average overlays (SMA)", [10, 20, 50, 100, 200], default=[20, 50], key="cs_ma"
 )
-show_patterns = right.toggle("Candlestick patterns", value=True, key="cs_patterns")
-
+# Doji fire often on quiet days; off by default so the rarer reversal patterns stand out.
+shown_patterns = right.multiselect(
+    "Candlestick patterns",
+    list(figures.PATTERNS),
+    default=[p for p in figures.PATTERNS if p != "doji"],
+    format_func=lambda p: figures.PATTERNS[p][0],
+    key="cs_patterns",
+)
+show_patterns = bool(shown_patterns)
 specs = tuple(f"sma:{p}" for p in sorted(averages)) + (("patterns",) if show_patterns else ())
 frame = data.or_stop(
     data.price_view, data.lake_uri(), view.ticker, view.start, view.end, view.interval, specs
 )
-markers = figures.pattern_markers(frame) if show_patterns else []
+markers = figures.pattern_markers(frame, shown_patterns) if show_patterns else []
 chart = figures.PriceChart(
     frame=frame,
     title=f"{view.ticker} {filters.INTERVAL_LABELS[view.interval]} bars, {view.start} → {view.end}",

@@ -79,7 +79,7 @@ def test_market_cap_filter_changes_the_output(app_lake: str, page: str) -> None:
 def test_range_preset_changes_the_grades_page(app_lake: str) -> None:
     at = _open("analyst_grades")
     before = _specs(at)
-    at.segmented_control(key="f_range").set_value("Max").run()
+    at.segmented_control(key="f_range").set_value("3M").run()
     _no_errors(at)
     assert _specs(at) != before
 
@@ -198,3 +198,27 @@ def test_preset_range(preset: str, expected_start: date) -> None:
         expected_start,
         date(2024, 3, 15),
     )
+
+
+@pytest.mark.parametrize(
+    ("page", "key", "views"),
+    [
+        (
+            "market_health",
+            "mh_view",
+            ["Sectors", "Movers", "Cap & liquidity", "Breadth", "Ticker trend"],
+        ),
+        ("eps", "eps_view", ["Post-earnings path", "Surprise vs return"]),
+    ],
+)
+def test_every_view_of_the_heavy_pages_renders(
+    app_lake: str, page: str, key: str, views: list[str]
+) -> None:
+    at = _open(page)
+    seen = {tuple(_specs(at))}
+    for view in views:
+        at.segmented_control(key=key).set_value(view).run()
+        _no_errors(at)
+        assert _specs(at), view
+        seen.add(tuple(_specs(at)))
+    assert len(seen) == len(views) + 1  # each view draws something different
