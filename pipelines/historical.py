@@ -372,12 +372,14 @@ def backfill(
     chunk_days: int = 60,
     sources: Sources | None = None,
     progress: ProgressCallback | None = None,
+    maintain_after: bool = True,
 ) -> dict[str, Any]:
     """Load [start, end] in chunks of `chunk_days` calendar days, oldest first.
 
     Resumable: a chunk whose trading days were all loaded before (by a demo, a backfill
     or daily loads, per `meta/load_log`) is skipped, so re-running after a failure
-    continues where it stopped. Ends with `maintain()` when anything was loaded.
+    continues where it stopped. Ends with `maintain()` when anything was loaded and
+    `maintain_after` (a DAG that maintains in its own task passes False).
     Returns `{"chunks", "loaded", "skipped", "rows"}`.
     """
     if end < start:
@@ -398,7 +400,7 @@ def backfill(
             summary["rows"] += result["rows"]
         if progress is not None:
             progress("backfill chunks", index + 1, len(chunks))
-    if summary["loaded"]:
+    if summary["loaded"] and maintain_after:
         maintain()
     return summary
 
