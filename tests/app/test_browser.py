@@ -70,7 +70,8 @@ def server(demo_lake_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         process.wait(timeout=20)
         log.close()
     if FIRST_RENDERS:
-        print("\nFirst render per page on a warm server (s):")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\nFirst render per page on a warm server (s; load average {load}):")
         for page, seconds in FIRST_RENDERS.items():
             print(f"  {page or 'home':16s} {seconds:.2f}")
 
