@@ -1,0 +1,144 @@
+"""market_daily: after each NYSE close, load the day end to end.
+
+trading_day (skips the whole run on holidays) → extract every dataset to bronze →
+validate and MERGE each into silver (a failing batch is quarantined and fails the run,
+without retries) → build gold → reconcile indicators (hook).
+
+Tasks hand each other only small values (the day, bronze batch ids); the data moves
+through the lake, so the DAG runs unchanged on the Celery or Kubernetes executors.
+Heavy imports happen inside the tasks, so parsing this file stays fast.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Asset, Param, chain, dag, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+# The same order as pipelines.historical.DATASETS (checked by tests/airflow): tickers
+# first, then bars, then what refers to them.
+DATASETS = ("tickers", "daily_bars", "splits", "earnings", "grades", "news")
+GOLD_TABLES = ("adjusted_bars", "daily_returns", "segments", "earnings_reactions")
+
+SILVER_ASSETS = {
+    name: Asset(name=f"silver.{name}", uri=f"x-tickerlake://silver/{name}", group="tickerlake")
+    for name in DATASETS
+}
+GOLD_ASSETS = [
+    Asset(name=f"gold.{name}", uri=f"x-tickerlake://gold/{name}", group="tickerlake")
+    for name in GOLD_TABLES
+]
+
+
+def _alert(context: dict[str, Any]) -> None:
+    from pipelines.alerts import task_failure_alert
+
+    task_failure_alert(context)
+
+
+def _sources():  # -> pipelines.sources.Sources | None
+    from pipelines.airflow_env import sources_from_environment
+
+    return sources_from_environment()
+
+
+DEFAULT_ARGS = {
+    "owner": "tickerlake",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+    "on_failure_callback": _alert,
+}
+
+
+@dag(
+    dag_id="market_daily",
+    description="Load one NYSE trading day: bronze → validated silver → gold.",
+    # 21:30 UTC on weekdays: after the 16:00 New York close in winter and summer time.
+    schedule="30 21 * * 1-5",
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Trading day to load (YYYY-MM-DD); empty: the run's date in New York.",
+        )
+    },
+    tags=["tickerlake", "market", "daily"],
+)
+def market_daily() -> None:
+    @task
+    def trading_day(params: dict[str, Any] | None = None, logical_date=None, dag_run=None) -> str:
+        """Return the day to load (ISO); skip the run when it is not an NYSE session."""
+        from pipelines.historical import is_trading_day
+
+        if params and params.get("day"):
+            day = date.fromisoformat(params["day"])
+        else:
+            moment = logical_date if logical_date is not None else dag_run.run_after
+            day = pendulum.instance(moment).in_timezone("America/New_York").date()
+        if not is_trading_day(day):
+            raise AirflowSkipException(f"{day} is not an NYSE trading day: nothing to load")
+        return day.isoformat()
+
+    @task
+    def extract(dataset: str, day: str) -> str:
+        """Fetch one dataset for the day into bronze; return the bronze batch id."""
+        from pipelines.historical import extract as extract_to_bronze
+
+        when = date.fromisoformat(day)
+        return extract_to_bronze(dataset, when, when, sources=_sources())
+
+    @task
+    def load_silver(dataset: str, batch_id: str) -> dict[str, Any]:
+        """Validate a bronze batch and MERGE it into silver; a failed validation
+        quarantines the batch and fails the task at once (retrying cannot fix data)."""
+        from expectations import ValidationFailed
+        from pipelines.historical import load_silver as load
+
+        try:
+            return load(dataset, batch_id)
+        except ValidationFailed as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    @task(outlets=GOLD_ASSETS)
+    def build_gold(day: str) -> dict[str, Any]:
+        """Rebuild the gold tables the day touches."""
+        from pipelines.historical import build_gold as build
+
+        when = date.fromisoformat(day)
+        return build(when, when)
+
+    @task
+    def reconcile_indicators(day: str) -> dict[str, Any]:
+        """Recompute indicators for a sample of tickers and append their agreement with
+        TA-Lib (and Massive, when its key is set) to quality/indicator_reconciliation."""
+        from pipelines.reconciliation import reconcile_indicators as reconcile
+
+        result = reconcile(as_of=date.fromisoformat(day), sources=_sources())
+        return {key: result[key] for key in ("run_id", "as_of", "tickers", "references", "rows")}
+
+    day = trading_day()
+    loads = []
+    for dataset in DATASETS:
+        batch_id = extract.override(task_id=f"extract_{dataset}")(dataset, day)
+        loads.append(
+            load_silver.override(task_id=f"load_{dataset}", outlets=[SILVER_ASSETS[dataset]])(
+                dataset, batch_id
+            )
+        )
+    gold = build_gold(day)
+    # Silver loads run one after another, in dataset order: later checks read what the
+    # earlier loads wrote (tickers before bars, bars before the split audit).
+    chain(*loads, gold, reconcile_indicators(day))
+
+
+market_daily()
