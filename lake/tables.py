@@ -241,7 +241,7 @@ def merge_upsert(
 
     bounds = _key_bounds(contract, data)
     current = scan(contract, lake_uri=lake_uri).filter(*bounds).collect()
-    changed = data.join(current, on=list(data.columns), how="anti", nulls_equal=True)
+    changed = _changed_rows(contract, data, current)
     if changed.is_empty():
         return MergeResult(0, 0, data.height, table.version(), committed=False)
     existing_keys = changed.join(current.select(key), on=key, how="semi", nulls_equal=True).height
@@ -355,6 +355,39 @@ def _target_file_bytes_for_rows(contract: TableContract, rows: int) -> int:
     # about 0.75 x (8 bytes per numeric column + 6 per short string) per row.
     per_row = sum(6 if dtype == pl.String else 8 for dtype in contract.schema.values())
     return int(per_row * rows * 0.75)
+
+
+# Floats recomputed from the same rows can differ in the last bits (parallel sums in
+# a different order); such a row is unchanged, not an update.
+FLOAT_RELATIVE_TOLERANCE = 1e-12
+
+
+def _changed_rows(
+    contract: TableContract, data: pl.DataFrame, current: pl.DataFrame
+) -> pl.DataFrame:
+    """Rows of `data` that are new or differ from `current` (floats within tolerance)."""
+    key = list(contract.key)
+    values = [name for name in data.columns if name not in key]
+    joined = data.join(current, on=key, how="left", suffix="__current", nulls_equal=True)
+    marker = values[0] if values else None
+    same = []
+    for name in values:
+        mine, theirs = pl.col(name), pl.col(f"{name}__current")
+        if data.schema[name].is_float():
+            close = (mine - theirs).abs() <= FLOAT_RELATIVE_TOLERANCE * pl.max_horizontal(
+                mine.abs(), theirs.abs()
+            )
+            same.append((mine.is_null() & theirs.is_null()) | close.fill_null(False))
+        else:
+            same.append(mine.eq_missing(theirs))
+    if marker is None:
+        new_keys = data.join(current, on=key, how="anti", nulls_equal=True)
+        return new_keys
+    unchanged = pl.all_horizontal(same)
+    present = joined.join(current.select(key), on=key, how="semi", nulls_equal=True)
+    missing = data.join(current, on=key, how="anti", nulls_equal=True)
+    differing = present.filter(~unchanged).select(data.columns)
+    return pl.concat([missing, differing])
 
 
 def _key_bounds(contract: TableContract, data: pl.DataFrame) -> list[pl.Expr]:
