@@ -96,7 +96,13 @@ def market_backfill() -> None:
 
         start, end = date.fromisoformat(chunk["start"]), date.fromisoformat(chunk["end"])
         try:
-            return backfill(start, end, chunk_days=(end - start).days + 1, sources=_sources())
+            return backfill(
+                start,
+                end,
+                chunk_days=(end - start).days + 1,
+                sources=_sources(),
+                maintain_after=False,  # once, in the maintain task
+            )
         except ValidationFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 

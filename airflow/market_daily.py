@@ -98,14 +98,17 @@ def market_daily() -> None:
         return extract_to_bronze(dataset, when, when, sources=_sources())
 
     @task
-    def load_silver(dataset: str, batch_id: str) -> dict[str, Any]:
+    def load_silver(
+        dataset: str, batch_id: str, splits_batch_id: str | None = None
+    ) -> dict[str, Any]:
         """Validate a bronze batch and MERGE it into silver; a failed validation
-        quarantines the batch and fails the task at once (retrying cannot fix data)."""
+        quarantines the batch and fails the task at once (retrying cannot fix data).
+        The bars load also gets the day's splits batch, so a split-day jump is known."""
         from expectations import ValidationFailed
         from pipelines.historical import load_silver as load
 
         try:
-            return load(dataset, batch_id)
+            return load(dataset, batch_id, splits_batch_id=splits_batch_id)
         except ValidationFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 
@@ -127,14 +130,18 @@ def market_daily() -> None:
         return {key: result[key] for key in ("run_id", "as_of", "tickers", "references", "rows")}
 
     day = trading_day()
-    loads = []
-    for dataset in DATASETS:
-        batch_id = extract.override(task_id=f"extract_{dataset}")(dataset, day)
-        loads.append(
-            load_silver.override(task_id=f"load_{dataset}", outlets=[SILVER_ASSETS[dataset]])(
-                dataset, batch_id
-            )
+    batches = {
+        dataset: extract.override(task_id=f"extract_{dataset}")(dataset, day)
+        for dataset in DATASETS
+    }
+    loads = [
+        load_silver.override(task_id=f"load_{dataset}", outlets=[SILVER_ASSETS[dataset]])(
+            dataset,
+            batches[dataset],
+            splits_batch_id=batches["splits"] if dataset == "daily_bars" else None,
         )
+        for dataset in DATASETS
+    ]
     gold = build_gold(day)
     # Silver loads run one after another, in dataset order: later checks read what the
     # earlier loads wrote (tickers before bars, bars before the split audit).
