@@ -14,6 +14,10 @@ LAKE_URI (via these fixtures or monkeypatch) sees its own lake.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +27,12 @@ import pytest
 import redis
 
 from lake.settings import get_settings
-from pipelines.services import EmbeddedRedis, free_loopback_port, install_redis_dependencies, start_redis
+from pipelines.services import (
+    EmbeddedRedis,
+    free_loopback_port,
+    install_redis_dependencies,
+    start_redis,
+)
 
 TEST_BUCKET = "tickerlake-test"
 
@@ -61,14 +70,30 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A moto S3 server on loopback with a test bucket; AWS_* variables point at it."""
-    from moto.server import ThreadedMotoServer
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto S3 server on loopback with a test bucket; AWS_* variables point at it.
 
+    It runs as its own process: delta-rs holds the GIL while it lists S3, so an
+    in-process (threaded) server would deadlock against it.
+    """
     port = free_loopback_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
     endpoint = f"http://127.0.0.1:{port}"
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(f"moto server did not start; see {log.name}") from None
+            time.sleep(0.1)
     saved = {k: os.environ.get(k) for k in _AWS_ENV}
     os.environ.update(
         {
@@ -84,7 +109,9 @@ def s3_endpoint() -> Iterator[str]:
         Bucket=TEST_BUCKET
     )
     yield endpoint
-    server.stop()
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
