@@ -253,13 +253,14 @@ def fiscal_years(uri: str) -> list[int]:
 @st.cache_data(ttl=FRESH_TTL, max_entries=4, show_spinner=False)
 def quality_view(uri: str) -> dict[str, pl.DataFrame | None]:
     """Return `latest` validation per table, `quarantined` batches and `reconciliation`
-    (None until the reconciliation step has written its table)."""
+    (agreement per date and indicator, `lake.queries.reconciliation_history`; empty until
+    the reconciliation step has run)."""
     from expectations.quarantine import latest_results, quarantined_batches
 
     return {
         "latest": latest_results(lake_uri=uri),
         "quarantined": quarantined_batches(lake_uri=uri),
-        "reconciliation": None,
+        "reconciliation": queries.reconciliation_history(lake_uri=uri),
     }
 
 

@@ -325,6 +325,58 @@ def first_load_date(*, lake_uri: str | None = None) -> date:
     return earliest
 
 
+def reconciliation_history(
+    *, reference: str | None = None, lake_uri: str | None = None
+) -> pl.DataFrame:
+    """Return indicator agreement over time, from the reconciliation step's table: one row
+    per `date` (the run's as-of day), `indicator` and `reference` (talib, massive), summed
+    over the sampled tickers of the latest run on that day and reference.
+
+    Columns: date, indicator, reference, run_id, run_at, tickers, compared, agreed,
+    agreement_pct (percent; null when nothing was compared), max_rel_diff. Sorted by date,
+    reference, indicator. Only `reference`'s rows when given; without it, indicators of
+    references other than TA-Lib are labelled `"<indicator> (<reference>)"` so that
+    (date, indicator) is unique, as a chart of one line per indicator needs. Empty (same
+    columns) until the step has run.
+    """
+    from lake.reconciliation import agreement_by_indicator
+    from lake.schemas import INDICATOR_RECONCILIATION
+
+    columns = {
+        "date": pl.Date, "indicator": pl.String, "reference": pl.String, "run_id": pl.String,
+        "run_at": pl.Datetime("ms", "UTC"), "tickers": pl.UInt32, "compared": pl.Int64,
+        "agreed": pl.Int64, "agreement_pct": pl.Float64, "max_rel_diff": pl.Float64,
+    }  # fmt: skip
+    if not tables.exists(INDICATOR_RECONCILIATION, lake_uri=lake_uri):
+        return pl.DataFrame(schema=columns)
+    filters = [] if reference is None else [pl.col("reference") == pl.lit(reference)]
+    rows = tables.read(INDICATOR_RECONCILIATION, filters=filters, lake_uri=lake_uri)
+    latest = (
+        rows.select("as_of", "reference", "run_at", "run_id")
+        .unique()
+        .sort("run_at", "run_id")
+        .group_by("as_of", "reference")
+        .last()
+    )
+    rows = rows.join(latest, on=["as_of", "reference", "run_at", "run_id"], how="semi")
+    summary = agreement_by_indicator(rows, by=["as_of"]).join(
+        latest, on=["as_of", "reference"], how="left"
+    )
+    if reference is None:
+        summary = summary.with_columns(
+            pl.when(pl.col("reference") == "talib")
+            .then(pl.col("indicator"))
+            .otherwise(pl.format("{} ({})", pl.col("indicator"), pl.col("reference")))
+            .alias("indicator")
+        )
+    return (
+        summary.rename({"as_of": "date"})
+        .select(list(columns))
+        .cast(columns)
+        .sort("date", "reference", "indicator")
+    )
+
+
 # --- internals ---------------------------------------------------------------------
 
 

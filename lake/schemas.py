@@ -225,6 +225,27 @@ EARNINGS_REACTIONS = TableContract(
     ),
 )
 
+# One row per reconciliation run, ticker, indicator and reference (lake/reconciliation.py).
+INDICATOR_RECONCILIATION = TableContract(
+    name="indicator_reconciliation",
+    layer="quality",
+    key=("run_id", "ticker", "indicator", "reference"),
+    schema=pl.Schema(
+        {
+            "run_id": pl.String,
+            "run_at": pl.Datetime("ms", "UTC"),
+            "as_of": pl.Date,  # last bar date the run compared
+            "ticker": pl.String,
+            "indicator": pl.String,  # engine output column, e.g. sma_20, macd_signal_12_26_9
+            "reference": pl.String,  # talib | massive
+            "compared": pl.Int64,  # rows where ours or the reference has a value
+            "agreed": pl.Int64,  # rows where both have a value within tolerance
+            "max_rel_diff": pl.Float64,  # max |ours - ref| / (|ref| + scale); null: none compared
+            "agreement_pct": pl.Float64,  # 100 x agreed / compared; null when compared = 0
+        }
+    ),
+)
+
 SILVER_TABLES: tuple[TableContract, ...] = (DAILY_BARS, TICKERS, SPLITS, EARNINGS, GRADES, NEWS)
 GOLD_TABLES: tuple[TableContract, ...] = (
     ADJUSTED_BARS,

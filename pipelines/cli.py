@@ -291,6 +291,42 @@ def indicators(
         sys.stdout.write(render_text(frame, fmt))
 
 
+@app.command("reconcile")
+def reconcile(
+    sample: int = typer.Option(20, "--sample", min=1, help="Number of tickers to check."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Last bar date, YYYY-MM-DD (default: the last loaded day)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Sample seed (default: the date)."),
+) -> None:
+    """Recompute indicators for a sample of tickers and record their agreement with TA-Lib
+    (and with Massive's indicator endpoints when MASSIVE_API_KEY is set)."""
+    from rich.table import Table
+
+    from pipelines.reconciliation import reconcile_indicators
+
+    result = reconcile_indicators(
+        sample_size=sample, as_of=None if as_of is None else _day(as_of, "--as-of"), seed=seed
+    )
+    table = Table(
+        title=f"Indicator reconciliation {result['as_of']} ({len(result['tickers'])} tickers, "
+        f"run {result['run_id']})"
+    )
+    for name in ("reference", "indicator", "compared", "agreed", "agreement", "max rel diff"):
+        table.add_column(name, justify="left" if name in ("reference", "indicator") else "right")
+    for row in result["indicators"]:
+        pct, diff = row["agreement_pct"], row["max_rel_diff"]
+        table.add_row(
+            row["reference"],
+            row["indicator"],
+            f"{row['compared']:,}",
+            f"{row['agreed']:,}",
+            "n/a" if pct is None else f"{pct:.2f}%",
+            "n/a" if diff is None else f"{diff:.1e}",
+        )
+    console.print(table)
+
+
 def main() -> None:
     """Entry point of the `tickerlake` script."""
     try:

@@ -21,6 +21,11 @@ from pipelines.sources.calendar import trading_days
 from pipelines.sources.rest import RestClient
 
 PAGE_LIMIT = 1000
+# `/v1/indicators/*` values as received: `timestamp` (UTC ms of the bar's start), `value`,
+# and for MACD `signal` and `histogram`.
+INDICATOR_VALUES = pl.Schema(
+    {"timestamp": pl.Int64, "value": pl.Float64, "signal": pl.Float64, "histogram": pl.Float64}
+)
 
 
 class MassiveClient:
@@ -164,3 +169,74 @@ class MassiveClient:
             for t in (article.get("tickers") or [])
         ]
         return wire.wire_frame(records, wire.NEWS)
+
+    # --- technical indicators (computed by Massive on its own adjusted aggregates) ----
+
+    def sma(
+        self, ticker: str, window: int, *, as_of: date | None = None, limit: int = 250
+    ) -> pl.DataFrame:
+        """Return Massive's daily SMA(`window`) of adjusted closes for `ticker`, newest first
+        (wire `INDICATOR_VALUES`), at most `limit` values up to `as_of`."""
+        return self._indicator("sma", ticker, {"window": window}, as_of=as_of, limit=limit)
+
+    def ema(
+        self, ticker: str, window: int, *, as_of: date | None = None, limit: int = 250
+    ) -> pl.DataFrame:
+        """Return Massive's daily EMA(`window`) of adjusted closes (see `sma`)."""
+        return self._indicator("ema", ticker, {"window": window}, as_of=as_of, limit=limit)
+
+    def rsi(
+        self, ticker: str, window: int = 14, *, as_of: date | None = None, limit: int = 250
+    ) -> pl.DataFrame:
+        """Return Massive's daily RSI(`window`) of adjusted closes (see `sma`)."""
+        return self._indicator("rsi", ticker, {"window": window}, as_of=as_of, limit=limit)
+
+    def macd(
+        self,
+        ticker: str,
+        short_window: int = 12,
+        long_window: int = 26,
+        signal_window: int = 9,
+        *,
+        as_of: date | None = None,
+        limit: int = 250,
+    ) -> pl.DataFrame:
+        """Return Massive's daily MACD of adjusted closes: `value` (the MACD line),
+        `signal` and `histogram` per `timestamp` (see `sma`)."""
+        params = {
+            "short_window": short_window,
+            "long_window": long_window,
+            "signal_window": signal_window,
+        }
+        return self._indicator("macd", ticker, params, as_of=as_of, limit=limit)
+
+    def _indicator(
+        self,
+        kind: str,
+        ticker: str,
+        params: dict[str, int],
+        *,
+        as_of: date | None,
+        limit: int,
+    ) -> pl.DataFrame:
+        """GET `/v1/indicators/{kind}/{ticker}`, following `next_url` until `limit` values
+        (newest first); an unknown ticker (404) gives no rows."""
+        query: dict[str, str | int] = {
+            "timespan": "day",
+            "adjusted": "true",
+            "series_type": "close",
+            "order": "desc",
+            "expand_underlying": "false",
+            "limit": min(limit, 5000),  # Massive's page maximum
+            **params,
+        }
+        if as_of is not None:
+            query["timestamp.lte"] = as_of.isoformat()
+        values: list[dict] = []
+        for page in self.rest.paginate(f"/v1/indicators/{kind}/{ticker}", query):
+            # Here `results` is an object: {"underlying": {...}, "values": [...]}.
+            if isinstance(page, dict):
+                values.extend(page.get("values") or [])
+            if len(values) >= limit:
+                break
+        return wire.wire_frame(values[:limit], INDICATOR_VALUES)

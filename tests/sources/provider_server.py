@@ -17,8 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import orjson
 import polars as pl
+import talib
 
 from pipelines.sources.synthetic import SyntheticMarket
 
@@ -26,6 +28,7 @@ MASSIVE_KEY = "massive-test-key-5d1f"
 FINNHUB_KEY = "finnhub-test-key-93ac"
 FMP_KEY = "fmp-test-key-7b20"
 PAGE_SIZE = 4  # small, so every paginated endpoint needs several pages
+INDICATOR_PAGE_SIZE = 100  # indicator values per page (at most `limit`), then `next_url`
 
 
 @dataclass
@@ -42,6 +45,10 @@ class ProviderServer:
     host: str = "127.0.0.1"
     port: int = 0
     requests: list[SeenRequest] = field(default_factory=list)
+    # Adjusted daily bars (`ticker`, `date`, `close`) the `/v1/indicators/*` endpoints
+    # compute on, with TA-Lib (Massive computes on its own adjusted aggregates).
+    indicator_bars: pl.DataFrame | None = None
+    _skews: dict[tuple[str, str], float] = field(default_factory=dict)
     _faults: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -53,6 +60,11 @@ class ProviderServer:
         """Answer the next requests whose path starts with `path_prefix` with these statuses."""
         with self._lock:
             self._faults[path_prefix].extend(statuses)
+
+    def skew_indicator(self, ticker: str, kind: str, factor: float) -> None:
+        """Serve `ticker`'s newest `kind` (sma, ema, macd, rsi) value times `factor`."""
+        with self._lock:
+            self._skews[(ticker, kind)] = factor
 
     def seen(self, path_prefix: str) -> list[SeenRequest]:
         return [r for r in self.requests if r.path.startswith(path_prefix)]
@@ -88,8 +100,67 @@ class ProviderServer:
             return orjson.loads(base64.urlsafe_b64decode(query["cursor"]))
         return query
 
+    def indicator(self, kind: str, ticker: str, query: dict[str, str]) -> tuple[int, Any]:
+        """`/v1/indicators/{kind}/{ticker}`: values newest first (`order=desc`), `limit` per
+        page, then a `next_url` cursor; timestamps are the bars' New York midnights (ms)."""
+        f = self._filters(query)
+        if f.get("timespan") != "day" or f.get("series_type") != "close":
+            return 400, {"status": "ERROR", "error": "this test server serves daily closes only"}
+        bars = self.indicator_bars
+        if bars is None:
+            return 404, {"status": "NOT_FOUND", "message": "no aggregates"}
+        bars = bars.filter(pl.col("ticker") == ticker).sort("date")
+        if "timestamp.lte" in f:
+            bars = bars.filter(pl.col("date") <= date.fromisoformat(f["timestamp.lte"]))
+        if bars.is_empty():
+            return 404, {"status": "NOT_FOUND", "message": "Ticker not found."}
+        close = bars["close"].to_numpy().astype(float)
+        if kind == "macd":
+            line, signal, hist = talib.MACD(
+                close, int(f["short_window"]), int(f["long_window"]), int(f["signal_window"])
+            )
+            columns = {"value": line, "signal": signal, "histogram": hist}
+        elif kind in ("sma", "ema", "rsi"):
+            columns = {"value": getattr(talib, kind.upper())(close, int(f["window"]))}
+        else:
+            return 404, {"status": "NOT_FOUND"}
+        stamps = (
+            bars.select(
+                pl.col("date").cast(pl.Datetime("ms")).dt.replace_time_zone("America/New_York")
+                .dt.epoch("ms")
+            ).to_series().to_list()
+        )  # fmt: skip
+        values = [
+            {"timestamp": stamp, **{k: float(v[i]) for k, v in columns.items()}}
+            for i, stamp in enumerate(stamps)
+            if not np.isnan(columns["value"][i])
+        ]
+        if f.get("order", "desc") == "desc":
+            values.reverse()
+        factor = self._skews.get((ticker, kind))
+        if factor is not None and values:
+            newest = max(range(len(values)), key=lambda i: values[i]["timestamp"])
+            values[newest] = {**values[newest], "value": values[newest]["value"] * factor}
+        offset = int(f.get("offset", 0))
+        size = min(int(f.get("limit", 10)), INDICATOR_PAGE_SIZE)
+        body: dict[str, Any] = {
+            "status": "OK",
+            "request_id": f"req-{kind}-{offset}",
+            "results": {
+                "underlying": {"url": f"{self.base_url}/v2/aggs/ticker/{ticker}/range/1/day"},
+                "values": values[offset : offset + size],
+            },
+        }
+        if offset + size < len(values):
+            state = {**f, "offset": offset + size}
+            cursor = base64.urlsafe_b64encode(orjson.dumps(state)).decode()
+            body["next_url"] = f"{self.base_url}/v1/indicators/{kind}/{ticker}?cursor={cursor}"
+        return 200, body
+
     def massive(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
         parts = path.strip("/").split("/")
+        if path.startswith("/v1/indicators/") and len(parts) == 4:
+            return self.indicator(parts[2], parts[3], query)
         if path.startswith("/v2/aggs/grouped/locale/us/market/stocks/"):
             if query.get("adjusted") != "false":
                 return 400, {
