@@ -153,8 +153,8 @@ def price_figure(chart: PriceChart) -> go.Figure:
         title={"text": chart.title, "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top"},
         height=470 + 170 * len(chart.panes),
         hovermode="x unified",
-        legend={"orientation": "h", "y": 1.01, "yanchor": "bottom", "x": 0, "xanchor": "left"},
-        margin={"l": 10, "r": 10, "t": 110, "b": 10},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        margin={"l": 10, "r": 10, "t": 95, "b": 10},
         dragmode="pan",
     )
     return fig
@@ -338,8 +338,9 @@ def bar_figure(
         marker_color=colors,
         customdata=custom,
         hovertemplate=f"<b>%{{{'y' if horizontal else 'x'}}}</b><br>{fmt}{extra}<extra></extra>",
-        texttemplate="%{value:+.1f}%" if percent else None,
-        textposition="outside" if percent else None,
+        texttemplate="%{value:+.1f}%" if percent else "%{value:.2f}",
+        textposition="auto",
+        cliponaxis=False,
     )
     fig = go.Figure(bar)
     fig.update_layout(

@@ -105,15 +105,17 @@ else:
                 key="eps_scatter",
             )
         with right:
+            corr_figure = figures.bar_figure(
+                corr,
+                x="period",
+                y="correlation",
+                title="Correlation (Pearson r) per return period",
+                hover=("events",),
+                percent=False,
+            )
+            corr_figure.update_xaxes(title="Sessions after day 0", dtick=1)
             panels.chart(
-                figures.bar_figure(
-                    corr,
-                    x="period",
-                    y="correlation",
-                    title="Correlation (Pearson r) per return period",
-                    hover=("events",),
-                    percent=False,
-                ),
+                corr_figure,
                 corr,
                 name="eps_correlation_by_period",
                 key="eps_corr",
