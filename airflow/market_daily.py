@@ -2,7 +2,7 @@
 
 trading_day (skips the whole run on holidays) → extract every dataset to bronze →
 validate and MERGE each into silver (a failing batch is quarantined and fails the run,
-without retries) → build gold → reconcile indicators (hook).
+without retries) → build gold → reconcile indicators (pipelines.reconciliation).
 
 Tasks hand each other only small values (the day, bronze batch ids); the data moves
 through the lake, so the DAG runs unchanged on the Celery or Kubernetes executors.
