@@ -121,6 +121,8 @@ def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
             f"port {streamlit_port} on 127.0.0.1 is taken; stop what uses it "
             "or run `tickerlake run --port N`"
         )
+    # Ctrl-C and SIGTERM both end the platform, even when started with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     started_redis = redis_status(settings) is None
     status = redis_up(settings)

@@ -219,6 +219,7 @@ def start_redis(workdir: Path, *, port: int = 0, detach: bool = False) -> Embedd
             f"port {port} on 127.0.0.1 is taken; free it or set TICKERLAKE_REDIS_PORT=0 "
             "to pick a free port"
         )
+    workdir = workdir.resolve()  # redis-server chdirs to --dir before opening the log
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "redis.log"
     command = [
@@ -279,6 +280,11 @@ def _read_state(settings: Settings) -> dict[str, object] | None:
 
 
 def _process_alive(pid: int) -> bool:
+    try:  # reap it first if it is our own exited child (a zombie still answers kill 0)
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
