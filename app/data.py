@@ -264,6 +264,25 @@ def quality_view(uri: str) -> dict[str, pl.DataFrame | None]:
     }
 
 
+def agreement_by_family(history: pl.DataFrame) -> pl.DataFrame:
+    """Return reconciliation agreement per date and indicator family (`sma`, `ema`, `macd`,
+    `bb`, …, with ` (massive)` for the provider's reference): `date, family, compared,
+    agreed, agreement_pct` — one line per family reads better than one per column."""
+    family = pl.col("indicator").str.extract(r"^([a-z]+)", 1)
+    suffix = pl.col("indicator").str.extract(r"( \([a-z]+\))$", 1).fill_null("")
+    return (
+        history.with_columns((family + suffix).alias("family"))
+        .group_by("date", "family")
+        .agg(pl.col("compared").sum(), pl.col("agreed").sum())
+        .with_columns(
+            pl.when(pl.col("compared") > 0)
+            .then(pl.col("agreed") / pl.col("compared") * 100)
+            .alias("agreement_pct")
+        )
+        .sort("date", "family")
+    )
+
+
 def _indicators(
     uri: str, ticker: str, start: date, end: date, interval: str, specs: Sequence[str]
 ) -> pl.DataFrame:

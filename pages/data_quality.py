@@ -3,6 +3,7 @@ indicator reconciliation agreement over time."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from app import data, figures, panels
@@ -62,18 +63,46 @@ st.subheader("Indicator reconciliation")
 recon = q["reconciliation"]
 if recon is None or recon.is_empty():
     st.info(
-        "No reconciliation results yet: the daily reconciliation step (indicators vs TA-Lib and the provider) has not run on this lake."
+        "No reconciliation results yet: the daily reconciliation step (our indicators vs "
+        "TA-Lib, and vs the provider's indicator endpoints when a key is set) has not run "
+        "on this lake. Run `tickerlake reconcile`."
     )
 else:
+    runs = recon["date"].n_unique()
+    latest_day = recon["date"].max()
+    latest = recon.filter(pl.col("date") == latest_day)
+    overall = latest["agreed"].sum() / max(latest["compared"].sum(), 1) * 100
+    st.caption(
+        f"{runs} run(s); latest as of {latest_day}: {overall:.2f}% of "
+        f"{latest['compared'].sum():,} compared values agree."
+    )
+    families = data.agreement_by_family(recon)
+    wide = families.pivot("family", index="date", values="agreement_pct").sort("date")
     panels.chart(
         figures.line_figure(
-            recon.pivot("indicator", index="date", values="agreement_pct").sort("date"),
+            wide,
             x="date",
-            ys=[(c, c) for c in recon["indicator"].unique().sort()],
-            title="Agreement with the reference, per indicator",
+            ys=[(c, c.upper()) for c in wide.columns if c != "date"],
+            title="Agreement with the reference over time, per indicator family",
             y_suffix="%",
+            markers=True,
         ),
-        recon,
-        name="reconciliation",
+        families,
+        name="reconciliation_history",
         key="dq_recon",
+    )
+    panels.table(
+        latest.select(
+            "indicator",
+            "reference",
+            "tickers",
+            "compared",
+            "agreed",
+            "agreement_pct",
+            "max_rel_diff",
+        ),
+        name="reconciliation_latest",
+        key="dq_recon_latest",
+        agreement_pct=st.column_config.NumberColumn("agreement", format="%.2f%%"),
+        max_rel_diff=st.column_config.NumberColumn("max relative diff", format="%.1e"),
     )

@@ -42,7 +42,7 @@ PAGES = {
     "market_health": ("Market health", 1),
     "eps": ("Earnings (EPS)", 1),
     "analyst_grades": ("analyst grades", 1),
-    "data_quality": ("Data quality", 0),
+    "data_quality": ("Data quality", 1),
 }
 FIRST_RENDERS: dict[str, float] = {}
 

@@ -46,6 +46,7 @@ def test_page_renders_with_the_demo_lake(app_lake: str, page: str) -> None:
     assert at.title, "every page has a title"
     if page == "data_quality":
         assert at.dataframe, "the demo load's validation results are listed"
+        assert _specs(at), "the reconciliation runs are charted"
     else:
         assert _specs(at), "the page draws at least one chart"
         assert at.download_button, "every chart has a CSV download"
@@ -222,3 +223,23 @@ def test_every_view_of_the_heavy_pages_renders(
         assert _specs(at), view
         seen.add(tuple(_specs(at)))
     assert len(seen) == len(views) + 1  # each view draws something different
+
+
+@pytest.mark.unit
+def test_agreement_by_family_sums_before_dividing() -> None:
+    import polars as pl
+
+    from app.data import agreement_by_family
+
+    history = pl.DataFrame(
+        {
+            "date": [date(2024, 1, 2)] * 4,
+            "indicator": ["sma_20", "sma_50", "macd_signal_12_26_9", "sma_20 (massive)"],
+            "compared": [10, 30, 5, 4],
+            "agreed": [10, 27, 5, 2],
+        }
+    )
+    got = {
+        r["family"]: r["agreement_pct"] for r in agreement_by_family(history).iter_rows(named=True)
+    }
+    assert got == {"macd": 100.0, "sma": pytest.approx(92.5), "sma (massive)": 50.0}
