@@ -17,7 +17,8 @@ most indicators there; the few it carries on through a NaN are not meaningful ei
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -42,16 +43,31 @@ from lake.indicators.spec import (
 )
 
 GROUP = "__group"
-POSITION = "__position"
-SCALE = "__scale"  # per ticker: the power of two nearest below its first |close|
-SCALED = "__scaled"  # close / scale
+POSITION = "__position"  # the row's index within its ticker
+SCALE = "__scale"  # per ticker: the power of two nearest below its mean |close|
+MEAN = "__mean"  # per ticker: its mean close, dollars
+CENTERED = "__centered"  # (close - mean) / scale: near 0, of order 1, for every ticker
+RUNNING = "__running"  # cumulative sum of CENTERED over the whole column
 
 
+@dataclass
 class _Stages:
-    """Ordered stages of named temporary or output columns; a name is computed once."""
+    """Ordered stages of named temporary or output columns; a name is computed once.
 
-    def __init__(self, count: int) -> None:
-        self.stages: list[dict[str, pl.Expr]] = [{} for _ in range(count)]
+    After a stage is computed, `seeds` may overwrite one row per ticker of a column of
+    that stage: the seed of a recursion (an SMA of the ticker's first rows), which is
+    computed from the ticker's first rows only, not as a window over the whole column.
+    """
+
+    count: int
+    stages: list[dict[str, pl.Expr]] = field(default_factory=list)
+    seeds: list[dict[str, Callable[[pl.DataFrame], tuple[np.ndarray, np.ndarray]]]] = field(
+        default_factory=list
+    )
+
+    def __post_init__(self) -> None:
+        self.stages = [{} for _ in range(self.count)]
+        self.seeds = [{} for _ in range(self.count)]
 
     def add(self, stage: int, name: str, expr: pl.Expr) -> pl.Expr:
         if not any(name in s for s in self.stages):
@@ -59,118 +75,172 @@ class _Stages:
         return pl.col(name)
 
 
+@dataclass(frozen=True)
+class _Tickers:
+    """Where each ticker's rows are in the flat column: `starts` and `lengths` (rows)."""
+
+    starts: np.ndarray
+    lengths: np.ndarray
+
+    def first_rows_mean(
+        self, values: np.ndarray, first: int, count: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (row, mean): for each ticker with rows first..first+count-1, the mean of
+        `values` over them (summed in order, then divided, as TA-Lib seeds) and the flat
+        row index of the last of them."""
+        long_enough = self.lengths >= first + count
+        rows = self.starts[long_enough][:, None] + (first + np.arange(count))
+        means = values[rows].sum(axis=1) / count
+        return rows[:, -1], means
+
+
 def _per_ticker(expr: pl.Expr) -> pl.Expr:
     return expr.over(GROUP)
 
 
-def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
-    """Build the stages that compute `specs` from a frame with GROUP and POSITION."""
-    st = _Stages(8)
+def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, list[str]]:
+    """Build the stages that compute `specs` from a frame with the prepared columns."""
+    st = _Stages(6)
     pos = pl.col(POSITION)
     close = pl.col("close")
+    scale, mean = pl.col(SCALE), pl.col(MEAN)
+    centered, running = pl.col(CENTERED), pl.col(RUNNING)
 
-    scale, scaled = pl.col(SCALE), pl.col(SCALED)
+    def closes(frame: pl.DataFrame) -> np.ndarray:
+        return frame["close"].to_numpy()
 
-    def flat_sum(n: int) -> pl.Expr:
-        # Sums of the last n scaled closes over the whole column (fewer at its very start).
-        # Scaled by a power of two per ticker, every ticker's prices are near 1, so no
-        # ticker's rounding carries into the next one's windows.
-        return st.add(0, f"__flat_sum_{n}", scaled.rolling_sum(n, min_samples=1))
+    def centered_sum(n: int, lag: int = 0) -> pl.Expr:
+        # Sum of CENTERED over the n rows ending `lag` rows back, wherever they lie (a row
+        # near a ticker's start sees the previous ticker's rows; callers mask those). The
+        # running sum stays near 0, every ticker being centered on its mean, so the
+        # difference keeps its precision; before the column's first row the sum is 0.
+        st.add(1, RUNNING, centered.cum_sum())
+        later = running if lag == 0 else running.shift(lag, fill_value=0.0)
+        return later - running.shift(n + lag, fill_value=0.0)
 
-    def window_sum(n: int) -> pl.Expr:
-        # The ticker's own window; rows whose window reaches into the previous ticker are
-        # masked. Multiplying back by a power of two is exact.
-        return pl.when(pos >= n - 1).then(flat_sum(n) * scale)
+    def sma_of_close(n: int) -> pl.Expr:
+        # Multiplying by a power of two is exact; the mean is added back in dollars.
+        return st.add(
+            2, f"__sma_{n}", pl.when(pos >= n - 1).then(centered_sum(n) * scale / n + mean)
+        )
 
-    def seeded_recursion(stage: int, name: str, seeded: pl.Expr, alpha: float) -> pl.Expr:
-        st.add(stage, f"{name}_in", seeded)
+    def recursion(
+        stage: int,
+        name: str,
+        values: pl.Expr,
+        seed_row: int,
+        alpha: float,
+        seeds: Callable[[pl.DataFrame], tuple[np.ndarray, np.ndarray]],
+    ) -> pl.Expr:
+        # TA-Lib's y = y_prev + alpha (x - y_prev), started at `seed_row` with a seed: the
+        # input is null before that row, the seed on it (set per ticker after the stage),
+        # and `values` after it. ewm_mean with adjust=False starts at the first non-null.
+        st.add(stage, f"{name}_in", pl.when(pos > seed_row).then(values))
+        st.seeds[stage][f"{name}_in"] = seeds
         return st.add(
             stage + 1,
             name,
-            _per_ticker(pl.col(f"{name}_in").ewm_mean(alpha=alpha, adjust=False, min_samples=1)),
+            _per_ticker(pl.col(f"{name}_in").ewm_mean(alpha=alpha, adjust=False)),
         )
 
     def ema_of_close(n: int) -> pl.Expr:
-        seeded = pl.when(pos >= n).then(close).otherwise(window_sum(n) / n)
-        return seeded_recursion(1, f"__ema_{n}", seeded, 2.0 / (n + 1))
+        return recursion(
+            0, f"__ema_{n}", close, n - 1, 2.0 / (n + 1),
+            lambda f: tickers.first_rows_mean(closes(f), 0, n),
+        )  # fmt: skip
 
-    def macd_lines(spec: Macd | MacdEvents) -> tuple[pl.Expr, pl.Expr]:
+    def macd_lines(spec: Macd | MacdEvents) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         fast, slow = min(spec.fast, spec.slow), max(spec.fast, spec.slow)
         tag = f"{fast}_{slow}_{spec.signal}"
-        slow_seeded = pl.when(pos >= slow).then(close).otherwise(window_sum(slow) / slow)
-        fast_seeded = (
-            pl.when(pos >= slow).then(close).when(pos == slow - 1).then(window_sum(fast) / fast)
-        )
-        slow_ema = seeded_recursion(1, f"__macd_slow_{slow}", slow_seeded, 2.0 / (slow + 1))
-        fast_ema = seeded_recursion(1, f"__macd_fast_{fast}_{slow}", fast_seeded, 2.0 / (fast + 1))
-        line = st.add(3, f"__macd_line_{fast}_{slow}", fast_ema - slow_ema)
+        # Both EMAs start at row slow-1: the slow one with the SMA of rows 0..slow-1, the
+        # fast one with the SMA of rows slow-fast..slow-1.
+        slow_ema = recursion(
+            0, f"__macd_slow_{slow}", close, slow - 1, 2.0 / (slow + 1),
+            lambda f: tickers.first_rows_mean(closes(f), 0, slow),
+        )  # fmt: skip
+        fast_ema = recursion(
+            0, f"__macd_fast_{fast}_{slow}", close, slow - 1, 2.0 / (fast + 1),
+            lambda f: tickers.first_rows_mean(closes(f), slow - fast, fast),
+        )  # fmt: skip
+        line_name = f"__macd_line_{fast}_{slow}"
+        line = st.add(2, line_name, fast_ema - slow_ema)
         first = slow + spec.signal - 2
-        signal_seeded = (
-            pl.when(pos > first).then(line).otherwise(line.rolling_sum(spec.signal) / spec.signal)
-        )
-        signal = seeded_recursion(4, f"__macd_signal_{tag}", signal_seeded, 2.0 / (spec.signal + 1))
-        shown = st.add(6, f"__macd_shown_{tag}", pl.when(signal.is_not_null()).then(line))
-        return shown, signal
+        signal = recursion(
+            3, f"__macd_signal_{tag}", line, first, 2.0 / (spec.signal + 1),
+            lambda f: tickers.first_rows_mean(f[line_name].to_numpy(), slow - 1, spec.signal),
+        )  # fmt: skip
+        return line, signal, pos >= first
 
     outputs: list[str] = []
     for spec in specs:
         outputs.extend(spec.columns)
         if isinstance(spec, Sma):
-            st.add(1, spec.columns[0], window_sum(spec.period) / spec.period)
+            st.add(5, spec.columns[0], sma_of_close(spec.period))
         elif isinstance(spec, Ema):
-            st.add(3, spec.columns[0], ema_of_close(spec.period))
+            st.add(5, spec.columns[0], ema_of_close(spec.period))
         elif isinstance(spec, Wma):
             n = spec.period
             # TA-Lib's O(n) update of the weighted sum, N_t = N_(t-1) + n x_t - S_(t-1), run
-            # over the whole column: its running total is the weighted sum of the last n
-            # rows wherever they lie, so no reset per ticker is needed, and rows whose
+            # over the whole centered column: its running total is the weighted sum of the
+            # last n rows wherever they lie, so no reset per ticker is needed; rows whose
             # window reaches into the previous ticker are masked.
-            step = n * scaled - flat_sum(n).shift(1).fill_null(0.0)
-            st.add(1, f"__wma_step_{n}", step)
-            running = st.add(2, f"__wma_run_{n}", pl.col(f"__wma_step_{n}").cum_sum())
+            step = st.add(2, f"__wma_step_{n}", n * centered - centered_sum(n, lag=1))
+            weighted = st.add(3, f"__wma_run_{n}", step.cum_sum())
             weights = n * (n + 1) / 2
-            st.add(3, spec.columns[0], pl.when(pos >= n - 1).then(running * scale / weights))
+            st.add(
+                5, spec.columns[0], pl.when(pos >= n - 1).then(weighted * scale / weights + mean)
+            )
         elif isinstance(spec, Bbands):
             n, k = spec.period, spec.deviations
-            # Prices span 15 orders of magnitude across a universe, enough for a flat
-            # rolling variance to carry rounding from one ticker into the next; scaled by a
-            # power of two per ticker (exact), they are all near 1.
+            # The flat rolling variance of the centered column: every ticker's values are
+            # of order 1 there, so no ticker's rounding carries into the next one's windows.
             variance = st.add(
-                0,
-                f"__var_{n}",
-                pl.when(pos >= n - 1).then(scaled.rolling_var(n, ddof=0)) * (scale * scale),
+                1, f"__var_{n}", pl.when(pos >= n - 1).then(centered.rolling_var(n, ddof=0))
             )
-            middle = window_sum(n) / n
-            std = pl.when(variance > 0).then(variance.sqrt())
-            band = st.add(1, f"__bb_band_{n}_{k}", std.otherwise(0.0) * k)
+            middle = sma_of_close(n)
+            band = st.add(
+                3,
+                f"__bb_band_{n}_{k}",
+                pl.when(variance > 0).then(variance.sqrt() * scale).otherwise(0.0) * k,
+            )
             mid_c, up_c, lo_c, pctb_c, width_c = spec.columns
-            st.add(1, mid_c, middle)
-            st.add(2, up_c, pl.col(mid_c) + band)
-            st.add(2, lo_c, pl.col(mid_c) - band)
+            st.add(4, mid_c, middle)
+            st.add(4, up_c, middle + band)
+            st.add(4, lo_c, middle - band)
             spread = pl.col(up_c) - pl.col(lo_c)
-            st.add(3, pctb_c, pl.when(spread != 0).then((close - pl.col(lo_c)) / spread))
-            st.add(3, width_c, pl.when(pl.col(mid_c) != 0).then(spread / pl.col(mid_c)))
+            st.add(5, pctb_c, pl.when(spread != 0).then((close - pl.col(lo_c)) / spread))
+            st.add(5, width_c, pl.when(pl.col(mid_c) != 0).then(spread / pl.col(mid_c)))
         elif isinstance(spec, Macd):
-            shown, signal = macd_lines(spec)
+            line, signal, shown = macd_lines(spec)
             macd_c, signal_c, hist_c = spec.columns
-            st.add(7, macd_c, shown)
-            st.add(7, signal_c, signal)
-            st.add(7, hist_c, shown - signal)
+            st.add(5, macd_c, pl.when(shown).then(line))
+            st.add(5, signal_c, signal)
+            st.add(5, hist_c, line - signal)
         elif isinstance(spec, MacdEvents):
-            shown, signal = macd_lines(spec)
-            st.add(7, spec.columns[0], _per_ticker(momentum.crossover_events(shown, signal)))
+            line, signal, shown = macd_lines(spec)
+            events = momentum.crossover_events(pl.when(shown).then(line), signal)
+            st.add(5, spec.columns[0], _per_ticker(events))
         elif isinstance(spec, Rsi):
             n = spec.period
-            change = pl.when(pos >= 1).then(close - close.shift(1))
-            averages = []
-            for side, moved in (("gain", change), ("loss", -change)):
-                part = st.add(0, f"__rsi_{side}", moved.clip(lower_bound=0.0))
-                seeded = pl.when(pos > n).then(part).otherwise(part.rolling_sum(n) / n)
-                averages.append(seeded_recursion(1, f"__rsi_{side}_{n}", seeded, 1.0 / n))
-            gain, loss = averages
+            change = close - close.shift(1)
+
+            def change_seed(
+                sign: float, f: pl.DataFrame, n: int = n
+            ) -> tuple[np.ndarray, np.ndarray]:
+                moved = np.clip(sign * np.diff(closes(f), prepend=np.nan), 0.0, None)
+                return tickers.first_rows_mean(moved, 1, n)
+
+            gain = recursion(
+                0, f"__rsi_gain_{n}", change.clip(lower_bound=0.0), n, 1.0 / n,
+                lambda f: change_seed(1.0, f),
+            )  # fmt: skip
+            loss = recursion(
+                0, f"__rsi_loss_{n}", (-change).clip(lower_bound=0.0), n, 1.0 / n,
+                lambda f: change_seed(-1.0, f),
+            )  # fmt: skip
             total = gain + loss
             st.add(
-                3,
+                5,
                 spec.columns[0],
                 pl.when(total != 0)
                 .then(100.0 * (gain / total))
@@ -178,23 +248,23 @@ def _plan(specs: Sequence[IndicatorSpec]) -> tuple[_Stages, list[str]]:
             )
         elif isinstance(spec, Atr):
             st.add(
-                7, spec.columns[0], _per_ticker(volatility.atr("high", "low", "close", spec.period))
+                5, spec.columns[0], _per_ticker(volatility.atr("high", "low", "close", spec.period))
             )
         elif isinstance(spec, Stoch):
             lines = momentum.stoch("high", "low", "close", spec.fastk, spec.slowk, spec.slowd)
             k_c, d_c = spec.columns
             name = f"__stoch_{spec.fastk}_{spec.slowk}_{spec.slowd}"
-            st.add(6, name, _per_ticker(lines))
-            st.add(7, k_c, pl.col(name).struct.field("k"))
-            st.add(7, d_c, pl.col(name).struct.field("d"))
+            st.add(4, name, _per_ticker(lines))
+            st.add(5, k_c, pl.col(name).struct.field("k"))
+            st.add(5, d_c, pl.col(name).struct.field("d"))
         elif isinstance(spec, Obv):
-            st.add(7, "obv", _per_ticker(volume.obv("close", "volume")))
+            st.add(5, "obv", _per_ticker(volume.obv("close", "volume")))
         elif isinstance(spec, Cross):
-            short, long = window_sum(spec.short) / spec.short, window_sum(spec.long) / spec.long
-            st.add(7, spec.columns[0], _per_ticker(momentum.crossover_events(short, long)))
+            short, long = sma_of_close(spec.short), sma_of_close(spec.long)
+            st.add(5, spec.columns[0], _per_ticker(momentum.crossover_events(short, long)))
         elif isinstance(spec, Patterns):
             for name, pattern in patterns.PATTERNS.items():
-                st.add(7, name, _per_ticker(pattern("open", "high", "low", "close")))
+                st.add(5, name, _per_ticker(pattern("open", "high", "low", "close")))
         else:  # pragma: no cover - every spec type is handled above
             raise TypeError(f"no engine rule for {spec!r}")
     return st, outputs
@@ -228,27 +298,40 @@ def compute(
 
 def _compute_dense(base: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.DataFrame:
     """Return only the output columns, row-aligned with `base` (which has no gaps)."""
-    stages, outputs = _plan(specs)
     # Per-ticker facts from the run lengths of the (contiguous) group ids: each row's
-    # position within its ticker, and its ticker's scale; gathered from 1 row per ticker.
-    lengths = base[GROUP].rle().struct.field("len").cast(pl.Int64)
-    starts = (lengths.cum_sum() - lengths).cast(pl.Int32)
+    # position within its ticker, its ticker's mean close and scale, gathered from 1 row
+    # per ticker.
+    lengths = base[GROUP].rle().struct.field("len").cast(pl.Int64).to_numpy()
+    starts = np.cumsum(lengths) - lengths
+    tickers = _Tickers(starts, lengths)
+    stages, outputs = _plan(specs, tickers)
     columns = [
-        (pl.int_range(pl.len(), dtype=pl.Int32) - pl.lit(starts).gather(pl.col(GROUP))).alias(
-            POSITION
-        )
+        (
+            pl.int_range(pl.len(), dtype=pl.Int32)
+            - pl.lit(starts.astype(np.int32)).gather(pl.col(GROUP))
+        ).alias(POSITION)
     ]
     if "close" in base.columns:
-        first = base["close"].gather(starts).abs()
-        power = pl.Series(np.exp2(np.floor(np.log2(np.where(first > 0, first, 1.0)))))
-        scale = pl.lit(power).gather(pl.col(GROUP))
-        columns += [scale.alias(SCALE), (pl.col("close") / scale).alias(SCALED)]
+        means = np.add.reduceat(base["close"].to_numpy(), starts) / lengths
+        magnitude = np.abs(means)
+        power = np.exp2(np.floor(np.log2(np.where(magnitude > 0, magnitude, 1.0))))
+        columns += [
+            pl.lit(pl.Series(power)).gather(pl.col(GROUP)).alias(SCALE),
+            pl.lit(pl.Series(means)).gather(pl.col(GROUP)).alias(MEAN),
+        ]
     # Stage by stage, eagerly: each stage's columns run in parallel and are materialized
     # once; a lazy plan would let the optimizer inline them back into later stages.
     frame = base.with_columns(columns)
-    for stage in stages.stages:
+    if "close" in base.columns:
+        frame = frame.with_columns(
+            ((pl.col("close") - pl.col(MEAN)) / pl.col(SCALE)).alias(CENTERED)
+        )
+    for stage, seeds in zip(stages.stages, stages.seeds, strict=True):
         if stage:
             frame = frame.with_columns(expr.alias(name) for name, expr in stage.items())
+        for name, seed in seeds.items():
+            rows, values = seed(frame)
+            frame = frame.with_columns(frame[name].scatter(rows, values))
     return frame.select(outputs)
 
 
