@@ -1,8 +1,9 @@
 """Validation speed on the demo's size: ≈2.5 M daily bars (2,500 tickers × 4 years).
 
 Splits the time into the Polars check columns (trading days, gaps, moves), the
-conversion to pandas, and GX's own run of the daily_bars suite, and compares the
-total with a plain Polars scan of the same frame (the reference).
+conversion to pandas, and GX's own run of the daily_bars suite, and compares GX's
+run with the same row checks written as plain Polars expressions (the reference: what
+validating without GX would cost).
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ def _bars() -> pl.DataFrame:
     return transforms.daily_bars_frame(sources.bars.grouped_daily(START, END))
 
 
+def _polars_checks(frame: pl.DataFrame) -> pl.DataFrame:
+    prices = ("open", "high", "low", "close")
+    return frame.select(
+        *(pl.col(c).is_null().sum().alias(f"{c}_null") for c in (*prices, "ticker", "date", "volume")),
+        *((pl.col(c) <= 0).sum().alias(f"{c}_not_positive") for c in prices),
+        (pl.col("low") > pl.min_horizontal("open", "close")).sum().alias("low_above"),
+        (pl.col("high") < pl.max_horizontal("open", "close")).sum().alias("high_below"),
+        (pl.col("volume") < 0).sum().alias("volume_negative"),
+        pl.struct("ticker", "date").is_duplicated().sum().alias("duplicates"),
+        (~pl.col("date_is_trading_day")).sum().alias("non_trading"),
+        (pl.col("missing_trading_days") > 0).sum().alias("gaps"),
+    )
+
+
 def _median(fn) -> float:
     times = []
     for _ in range(REPEATS):
@@ -50,7 +65,7 @@ def run() -> list[str]:
     flagged = daily_bars_flags(bars, context)
     suite = build_suite(DAILY_BARS)
 
-    reference = _median(lambda: bars.select(pl.all().null_count()))
+    reference = _median(lambda: _polars_checks(flagged))
     flags = _median(lambda: daily_bars_flags(bars, context))
     to_pandas = _median(lambda: flagged.to_pandas())
     gx_run = _median(lambda: run_gx(suite, flagged, index_columns=["ticker", "date"]))
@@ -60,5 +75,6 @@ def run() -> list[str]:
         f"  Polars check columns  {flags:6.2f} s",
         f"  to pandas             {to_pandas:6.2f} s",
         f"  GX suite run          {gx_run:6.2f} s ({len(suite.expectations)} expectations)",
-        f"  validate() total      {total:6.2f} s = {total / reference:,.0f}x a plain Polars scan ({reference * 1000:.1f} ms)",
+        f"  validate() total      {total:6.2f} s",
+        f"  same checks in Polars {reference:6.2f} s (GX run = {gx_run / reference:,.1f}x that)",
     ]
