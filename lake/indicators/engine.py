@@ -3,10 +3,29 @@ ticker of a frame, in a handful of Polars stages.
 
 Why not just `expr.over("ticker")` for each indicator: Polars does not share common
 sub-expressions inside window expressions, and a rolling window evaluated per group costs
-more than one over the whole column. So windows run over the flat column, sorted by
-(ticker, date), and a row whose window would reach into the previous ticker is masked by its
-position within the ticker; only the recursions (EMA, Wilder, the WMA running sum) run per
-ticker, on sorted group keys. Each intermediate is computed once, as a temporary column.
+more than one over the whole column. So the frame is sorted by (ticker, date) and:
+
+- every window sum (SMA, Bollinger middle, the WMA update) is a difference of ONE running
+  sum over the whole column, of closes centered on their ticker's mean and divided by a
+  power of two near it (exact): the running sum stays near 0, so the difference keeps its
+  precision, and a $1e9 ticker leaves no rounding that matters to a $1e-6 one; rows whose
+  window reaches into the previous ticker are masked by their position in the ticker;
+- every recursion (EMA, MACD's three lines, Wilder's RSI averages) runs per ticker
+  (`ewm_mean(adjust=False).over(ticker)`), its seed (an SMA of the ticker's first rows,
+  as TA-Lib seeds) computed from those rows alone and set on the seed row;
+- each intermediate is computed once, as a temporary column, in a few eager stages.
+
+What bounds the speed (2,500 tickers x 1,000 days, the default set): the nine
+recursions, ~40 ms of CPU each (Polars' ewm kernel ~10 ns/row, doubled by `.over`; a flat
+ewm corrected for the carry between tickers measured slower), and ~130 column ops at
+2-5 ms each (memory-bound). TA-Lib's C loop does all 18 indicators in ~0.35 s of CPU.
+
+Range invariance: results equal the whole-history values to ~1e-12 relative, not bit for
+bit: the centering mean and the running sum's rounding depend on the rows in the frame
+(the window-sum columns differ in the last bits; the recursions are bit-identical).
+Bit-identical results would need per-ticker running sums (`cum_sum().over`) and a
+per-ticker rolling variance, ~+100 ms on the universe.
+
 The results equal the per-series expressions in `lake.indicators.*`, which the tests hold
 to TA-Lib.
 
