@@ -1,12 +1,15 @@
-"""Earnings analytics: surprises, the price path after each report, surprise-vs-return correlation.
+"""Earnings analytics: surprises by quarter, the mean path after reports, surprise-vs-return
+correlation.
 
 Pure functions of Polars frames. Inputs:
 
 - `earnings`: the silver EARNINGS table (`ticker, report_date, fiscal_quarter,
   fiscal_year, hour, eps_estimate, eps_actual, surprise_pct, ...`); `hour` is `bmo`
   (before the open), `amc` (after the close) or `dmh` (during market hours).
-- `bars`: daily bars with `ticker, date, close` (split-adjusted dollars), one row per
-  ticker and trading day.
+- `paths`: the normalized price path over the sessions after each report, one row per
+  report and `day` (0 = the last close before the news) with `return_pct` — the gold
+  EARNINGS_REACTIONS table, built by `lake.marts.earnings_reactions` (the one place
+  that defines day 0).
 
 Percentages are in percent (5.0 means +5 %).
 """
@@ -16,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-
-EVENT_COLUMNS = ("ticker", "report_date", "fiscal_year", "fiscal_quarter", "hour", "surprise_pct")
 
 
 def filter_events(
@@ -68,52 +69,6 @@ def surprise_by_quarter(
     )
 
 
-def post_earnings_paths(
-    events: pl.DataFrame, bars: pl.DataFrame, *, days: int = 10
-) -> pl.DataFrame:
-    """Return the normalized close path over the `days` sessions after each report.
-
-    Day 0 is the last close before the news reached the market: for a report after
-    the close (`amc`) the report date's own close (or the last one before it when the
-    report date was not a session), otherwise the last close strictly before the
-    report date. Day k is the k-th session after day 0. Events without a day-0 close
-    are dropped; recent events keep the days that exist.
-
-    Out: `ticker, report_date, fiscal_year, fiscal_quarter, hour, surprise_pct, day,
-    date, close, return_pct` (close / day-0 close − 1, in percent; 0 on day 0).
-    """
-    indexed = (
-        bars.select("ticker", "date", "close")
-        .sort("ticker", "date")
-        .with_columns(pl.int_range(pl.len()).over("ticker").alias("session"))
-    )
-    # join_asof needs the right side sorted by its key (not just within each ticker).
-    anchors = indexed.select("ticker", pl.col("date").alias("anchor_date"), "session").sort(
-        "anchor_date"
-    )
-    ev = events.select(EVENT_COLUMNS).sort("report_date")
-    after_close = ev.filter(pl.col("hour") == "amc")
-    before_news = ev.filter((pl.col("hour") != "amc") | pl.col("hour").is_null())
-    anchored = pl.concat(
-        [
-            _anchor(after_close, anchors, allow_exact_matches=True),
-            _anchor(before_news, anchors, allow_exact_matches=False),
-        ]
-    ).filter(pl.col("session").is_not_null())
-    path = (
-        anchored.with_columns(pl.int_ranges(0, days + 1).alias("day"))
-        .explode("day")
-        .with_columns((pl.col("session") + pl.col("day")).alias("session"))
-        .join(indexed, on=["ticker", "session"], how="inner")
-        .sort("ticker", "report_date", "day")
-    )
-    return path.with_columns(
-        ((pl.col("close") / pl.col("close").first().over("ticker", "report_date") - 1) * 100).alias(
-            "return_pct"
-        )
-    ).select(*EVENT_COLUMNS, "day", "date", "close", "return_pct")
-
-
 def surprise_vs_return(paths: pl.DataFrame, period: int) -> pl.DataFrame:
     """Return one point per event: `ticker, report_date, surprise_pct, return_pct` at day `period`.
 
@@ -155,20 +110,6 @@ def average_path(paths: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("day")
     )
-
-
-def _anchor(
-    events: pl.DataFrame, anchors: pl.DataFrame, *, allow_exact_matches: bool
-) -> pl.DataFrame:
-    return events.join_asof(
-        anchors,
-        left_on="report_date",
-        right_on="anchor_date",
-        by="ticker",
-        strategy="backward",
-        allow_exact_matches=allow_exact_matches,
-        check_sortedness=False,
-    ).select(*EVENT_COLUMNS, "session")
 
 
 def _period_label() -> pl.Expr:

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from lake import earnings_analytics as ea
+from lake.marts import earnings_reactions
 
 pytestmark = pytest.mark.unit
 
@@ -35,6 +36,11 @@ def _earnings(rows: list[dict]) -> pl.DataFrame:
     )
 
 
+def _paths(events: pl.DataFrame, bars: pl.DataFrame, *, days: int) -> pl.DataFrame:
+    """The gold mart's paths: the analytics' input in the app."""
+    return earnings_reactions(events, bars, days=days)
+
+
 CLOSES = [100 + i for i in range(25)]  # close on session i is 100 + i
 BARS = _bars("AAA", CLOSES)
 
@@ -52,7 +58,7 @@ BARS = _bars("AAA", CLOSES)
 )
 def test_day_zero_is_the_last_close_before_the_news(report_date, hour, day0_close) -> None:
     events = _earnings([{"ticker": "AAA", "report_date": report_date, "hour": hour}])
-    paths = ea.post_earnings_paths(events, BARS, days=10)
+    paths = _paths(events, BARS, days=10)
     assert paths["day"].to_list() == list(range(11))
     assert paths["close"][0] == day0_close
     assert paths["close"][10] == day0_close + 10
@@ -68,7 +74,7 @@ def test_recent_events_keep_the_days_that_exist_and_orphans_are_dropped() -> Non
             {"ticker": "ZZZ", "report_date": SESSIONS[5], "hour": "bmo"},  # no bars at all
         ]
     )
-    paths = ea.post_earnings_paths(events, BARS, days=10)
+    paths = _paths(events, BARS, days=10)
     assert paths["report_date"].unique().to_list() == [SESSIONS[22]]
     assert paths["day"].to_list() == [0, 1, 2]
 
@@ -81,7 +87,7 @@ def test_paths_do_not_mix_tickers() -> None:
             {"ticker": "BBB", "report_date": SESSIONS[5]},
         ]
     )
-    paths = ea.post_earnings_paths(events, bars, days=4)
+    paths = _paths(events, bars, days=4)
     bbb = paths.filter(pl.col("ticker") == "BBB")
     assert bbb["return_pct"].to_list() == [0.0] * 5
 
@@ -141,7 +147,7 @@ def test_correlation_is_one_when_returns_follow_surprises() -> None:
         closes = [100.0] * 6 + [100.0 * (1 + surprise / 100) ** (i + 1) for i in range(12)]
         bars.append(_bars(ticker, closes))
         rows.append({"ticker": ticker, "report_date": SESSIONS[6], "surprise_pct": surprise})
-    paths = ea.post_earnings_paths(_earnings(rows), pl.concat(bars), days=10)
+    paths = _paths(_earnings(rows), pl.concat(bars), days=10)
     corr = ea.surprise_return_correlation(paths, periods=[1, 5, 10])
     assert corr["events"].to_list() == [4, 4, 4]
     assert corr["correlation"][0] == pytest.approx(1.0)
@@ -154,6 +160,6 @@ def test_correlation_is_one_when_returns_follow_surprises() -> None:
 
 def test_correlation_is_null_for_tiny_samples() -> None:
     events = _earnings([{"ticker": "AAA", "report_date": SESSIONS[5]}])
-    paths = ea.post_earnings_paths(events, BARS, days=3)
+    paths = _paths(events, BARS, days=3)
     corr = ea.surprise_return_correlation(paths, periods=[1])
     assert corr.row(0, named=True) == {"period": 1, "events": 1, "correlation": None}
