@@ -147,10 +147,20 @@ SMA_LOOKBACK_DAYS = 300  # calendar days: 200 sessions for the 200-day SMA bread
 
 
 def _returns(uri: str, start: date, end: date, tickers: Sequence[str] | None) -> pl.DataFrame:
+    return _closes(uri, start, end, None if tickers is None else tuple(tickers))
+
+
+# Shared by the home and market-health loaders (same window, one read of the lake).
+@st.cache_data(ttl=FRAME_TTL, max_entries=4, show_spinner=False)
+def _closes(uri: str, start: date, end: date, tickers: tuple[str, ...] | None) -> pl.DataFrame:
     first = start - timedelta(days=SMA_LOOKBACK_DAYS)
     return queries.daily_returns(
-        first, end, tickers=tickers, columns=["close", "pct_change"], lake_uri=uri
-    )
+        first,
+        end,
+        tickers=None if tickers is None else list(tickers),
+        columns=["close"],
+        lake_uri=uri,
+    ).select("ticker", "date", "close")
 
 
 def _universe(uri: str, caps: Sequence[str], tiers: Sequence[str]) -> pl.DataFrame:
