@@ -6,6 +6,7 @@ data folder's run state), so one Ctrl-C or SIGTERM stops all of it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from types import FrameType
 
 from lake.errors import TickerlakeError
 from lake.settings import Settings, get_settings
+from pipelines.airflow_env import ADMIN_USER, PASSWORDS_FILE, airflow_environment
 from pipelines.services import port_is_free, redis_down, redis_status, redis_up
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,17 +99,27 @@ def realtime_commands() -> Sequence[tuple[str, list[str]]]:
     return realtime_processes()
 
 
+def start_child(name: str, command: list[str], **popen: object) -> Child:
+    """Start `command` in its own process group, so stopping it reaches its subprocesses too."""
+    return Child(name, subprocess.Popen(command, start_new_session=True, **popen))  # type: ignore[call-overload]
+
+
 def stop_children(children: Sequence[Child], *, timeout_s: float = 10.0) -> None:
-    """Terminate children (newest first) and wait for each; kill what lingers."""
+    """Terminate each child's process group (newest first), wait, and kill what lingers."""
     for child in reversed(children):
-        if child.process.poll() is None:
-            child.process.terminate()
+        _signal_group(child, signal.SIGTERM)
     for child in reversed(children):
         try:
             child.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            child.process.kill()
+            _signal_group(child, signal.SIGKILL)
             child.process.wait(timeout=timeout_s)
+        _signal_group(child, signal.SIGKILL)  # whatever the leader left behind in its group
+
+
+def _signal_group(child: Child, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.process.pid, signum)
 
 
 def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
@@ -132,9 +144,9 @@ def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
         ensure_demo_lake(settings, echo)
         env = dict(os.environ, REDIS_URL=status.url)
         for name, command in realtime_commands():
-            children.append(Child(name, subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)))
-        streamlit = subprocess.Popen(streamlit_command(streamlit_port), env=env, cwd=PROJECT_ROOT)
-        children.append(Child("streamlit", streamlit))
+            children.append(start_child(name, command, env=env, cwd=PROJECT_ROOT))
+        children.append(start_child("streamlit", streamlit_command(streamlit_port), env=env, cwd=PROJECT_ROOT))
+        streamlit = children[-1].process
         base = f"http://127.0.0.1:{streamlit_port}"
         wait_for_http(f"{base}/_stcore/health", timeout_s=60, process=streamlit)
         echo(f"Tickerlake app:  {base}")
@@ -158,26 +170,11 @@ def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def airflow_environment(settings: Settings, *, port: int) -> dict[str, str]:
-    """Return the environment for `airflow standalone`: home under the data folder, our DAGs."""
-    home = (settings.data_dir / "airflow").resolve()
-    return dict(
-        os.environ,
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT_ROOT / "airflow"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
-        PYTHONPATH=os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p),
-    )
-
-
 def airflow_password(home: Path) -> str | None:
     """Return the admin password `airflow standalone` generated, once it has written it."""
-    path = home / "simple_auth_manager_passwords.json.generated"
+    path = home / PASSWORDS_FILE
     try:
-        return json.loads(path.read_text()).get("admin")
+        return json.loads(path.read_text()).get(ADMIN_USER)
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 
@@ -189,19 +186,22 @@ def run_airflow(*, port: int = 8080, echo: Echo = print) -> int:
         raise TickerlakeError(
             f"port {port} on 127.0.0.1 is taken; stop what uses it or run `tickerlake airflow --port N`"
         )
-    env = airflow_environment(settings, port=port)
+    env = dict(os.environ, **airflow_environment(settings, port=port))
+    # standalone starts its components as `airflow …` subprocesses, found on PATH.
+    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     airflow_bin = Path(sys.executable).parent / "airflow"
     echo(f"Starting Airflow (home {home}); the first start migrates its database, about a minute")
     log = (home / "standalone.log").open("ab")
-    process = subprocess.Popen([str(airflow_bin), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    child = Child("airflow", process)
+    child = start_child("airflow", [str(airflow_bin), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = child.process
     try:
         wait_for_http(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout_s=300, process=process)
         echo(f"Airflow UI: http://127.0.0.1:{port}")
-        echo(f"Login:      admin / {airflow_password(home) or f'see {home}/simple_auth_manager_passwords.json.generated'}")
+        echo(f"Login:      {ADMIN_USER} / {airflow_password(home) or f'see {home / PASSWORDS_FILE}'}")
         echo(f"Log:        {home / 'standalone.log'}")
         echo("Press Ctrl-C to stop Airflow.")
         process.wait()
