@@ -60,9 +60,14 @@ def test_values_inside_a_range_do_not_depend_on_where_it_starts(interval: str) -
     expected = whole.filter(pl.col("date").is_between(start, end))
     assert ranged.height > 0
     assert ranged["date"].min() >= start and ranged["date"].max() <= end
-    # Same rows, same nulls; values equal to floating-point precision (Polars' parallel
-    # rolling kernels may round the last bit differently for a longer column).
-    assert_frame_equal(ranged, expected, rel_tol=1e-11, abs_tol=0.0)
+    # Same rows, same nulls. Daily values are bit-identical; weekly and monthly bars come
+    # from the history up to `end`, and the engine's per-ticker centering then rounds the
+    # last bits differently.
+    if interval == "day":
+        assert_frame_equal(ranged, expected)
+        assert ranged.equals(expected)
+    else:
+        assert_frame_equal(ranged, expected, rel_tol=1e-11, abs_tol=0.0)
     for column in ranged.columns:
         assert ranged[column].is_null().equals(expected[column].is_null()), column
 
