@@ -69,9 +69,7 @@ class Settings(BaseSettings):
         validation_alias="FEED_URL",
         description="Unset: the local market simulator.",
     )
-    alert_webhook_url: SecretStr | None = Field(
-        default=None, validation_alias="ALERT_WEBHOOK_URL"
-    )
+    alert_webhook_url: SecretStr | None = Field(default=None, validation_alias="ALERT_WEBHOOK_URL")
 
     @property
     def lake_is_s3(self) -> bool:
