@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,12 +51,18 @@ def airflow_environment(
     execution API there. Login: user `admin` whose password Airflow generates into
     `<AIRFLOW_HOME>/simple_auth_manager_passwords.json.generated`; `open_access=True`
     disables login instead. The project root goes on PYTHONPATH so tasks import
-    `pipelines` even without the editable install.
+    `pipelines` even without the editable install, and the virtualenv's bin folder
+    leads PATH (standalone spawns its components as `airflow …`).
     """
     home = (settings.data_dir / "airflow").expanduser().resolve()
     python_path = [str(PROJECT_ROOT)]
     if os.environ.get("PYTHONPATH"):
         python_path.append(os.environ["PYTHONPATH"])
+    # `airflow standalone` starts its components as `airflow ...` from PATH: the
+    # virtualenv's bin folder must come first even when the venv is not activated.
+    path = [str(Path(sys.executable).parent)]
+    if os.environ.get("PATH"):
+        path.append(os.environ["PATH"])
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
@@ -74,6 +81,7 @@ def airflow_environment(
         # New DAGs start unpaused so market_daily runs after the next close.
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "PYTHONPATH": os.pathsep.join(python_path),
+        "PATH": os.pathsep.join(path),
     }
 
 
