@@ -223,5 +223,6 @@ def test_the_data_quality_page_draws_the_agreement(provider: ProviderServer) -> 
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert not any("No reconciliation results" in m.value for m in at.info)
-    chart = next(c.proto.spec for c in at.get("plotly_chart") if "sma_20 (massive)" in c.proto.spec)
+    # One line per indicator family and reference (the page groups sma_10…sma_200).
+    chart = next(c.proto.spec for c in at.get("plotly_chart") if "SMA (MASSIVE)" in c.proto.spec)
     assert "Agreement with the reference" in chart

@@ -155,9 +155,15 @@ def test_a_rejected_key_names_the_variable_and_never_the_key(
 
 
 def test_the_fmp_key_never_reaches_the_logs(
-    fmp: FmpClient, small_market: SyntheticMarket, caplog: pytest.LogCaptureFixture
+    fmp: FmpClient,
+    small_market: SyntheticMarket,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Other suites (Airflow's logging config) may have disabled or quietened httpx's logger.
+    monkeypatch.setattr(logging.getLogger("httpx"), "disabled", False)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")
     symbols = small_market.universe.sort("cap_rank").head(2)["ticker"].to_list()
 
     frame = fmp.grades(symbols, date(2024, 1, 2), date(2024, 3, 28))
