@@ -13,40 +13,15 @@ from datetime import date, timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Param, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-DATASETS = ("tickers", "daily_bars", "splits", "earnings", "grades", "news")
-GOLD_TABLES = ("adjusted_bars", "daily_returns", "segments", "earnings_reactions")
-LAKE_ASSETS = [
-    Asset(name=f"silver.{name}", uri=f"x-tickerlake://silver/{name}", group="tickerlake")
-    for name in DATASETS
-] + [
-    Asset(name=f"gold.{name}", uri=f"x-tickerlake://gold/{name}", group="tickerlake")
-    for name in GOLD_TABLES
-]
-
-
-def _alert(context: dict[str, Any]) -> None:
-    from pipelines.alerts import task_failure_alert
-
-    task_failure_alert(context)
-
-
-def _sources():  # -> pipelines.sources.Sources | None
-    from pipelines.airflow_env import sources_from_environment
-
-    return sources_from_environment()
-
-
-DEFAULT_ARGS = {
-    "owner": "tickerlake",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=2),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=30),
-    "on_failure_callback": _alert,
-}
+from pipelines.dag_defaults import (
+    DEFAULT_ARGS,
+    GOLD_ASSETS,
+    SILVER_ASSETS,
+    task_sources,
+)
 
 
 @dag(
@@ -100,13 +75,13 @@ def market_backfill() -> None:
                 start,
                 end,
                 chunk_days=(end - start).days + 1,
-                sources=_sources(),
+                sources=task_sources(),
                 maintain_after=False,  # once, in the maintain task
             )
         except ValidationFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 
-    @task(outlets=LAKE_ASSETS)
+    @task(outlets=[*SILVER_ASSETS.values(), *GOLD_ASSETS])
     def maintain() -> dict[str, Any]:
         """Compact and re-cluster the tables once after all chunks."""
         from pipelines.historical import maintain as maintain_tables

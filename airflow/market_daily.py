@@ -11,48 +11,20 @@ Heavy imports happen inside the tasks, so parsing this file stays fast.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, Param, chain, dag, task
+from airflow.sdk import Param, chain, dag, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-# The same order as pipelines.historical.DATASETS (checked by tests/airflow): tickers
-# first, then bars, then what refers to them.
-DATASETS = ("tickers", "daily_bars", "splits", "earnings", "grades", "news")
-GOLD_TABLES = ("adjusted_bars", "daily_returns", "segments", "earnings_reactions")
-
-SILVER_ASSETS = {
-    name: Asset(name=f"silver.{name}", uri=f"x-tickerlake://silver/{name}", group="tickerlake")
-    for name in DATASETS
-}
-GOLD_ASSETS = [
-    Asset(name=f"gold.{name}", uri=f"x-tickerlake://gold/{name}", group="tickerlake")
-    for name in GOLD_TABLES
-]
-
-
-def _alert(context: dict[str, Any]) -> None:
-    from pipelines.alerts import task_failure_alert
-
-    task_failure_alert(context)
-
-
-def _sources():  # -> pipelines.sources.Sources | None
-    from pipelines.airflow_env import sources_from_environment
-
-    return sources_from_environment()
-
-
-DEFAULT_ARGS = {
-    "owner": "tickerlake",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=2),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=30),
-    "on_failure_callback": _alert,
-}
+from pipelines.dag_defaults import (
+    DATASETS,
+    DEFAULT_ARGS,
+    GOLD_ASSETS,
+    SILVER_ASSETS,
+    task_sources,
+)
 
 
 @dag(
@@ -95,7 +67,7 @@ def market_daily() -> None:
         from pipelines.historical import extract as extract_to_bronze
 
         when = date.fromisoformat(day)
-        return extract_to_bronze(dataset, when, when, sources=_sources())
+        return extract_to_bronze(dataset, when, when, sources=task_sources())
 
     @task
     def load_silver(
@@ -126,7 +98,7 @@ def market_daily() -> None:
         TA-Lib (and Massive, when its key is set) to quality/indicator_reconciliation."""
         from pipelines.reconciliation import reconcile_indicators as reconcile
 
-        result = reconcile(as_of=date.fromisoformat(day), sources=_sources())
+        result = reconcile(as_of=date.fromisoformat(day), sources=task_sources())
         return {key: result[key] for key in ("run_id", "as_of", "tickers", "references", "rows")}
 
     day = trading_day()
