@@ -121,6 +121,7 @@ def adjusted_bars(
         [*_ticker_filter(names), *_date_filters("date", start, end)],
         _columns(("ticker", "date"), columns),
         lake_uri,
+        tickers=names,
     ).sort("ticker", "date")
     if names is not None:
         _raise_unknown(names, frame["ticker"], lake_uri=lake_uri)
@@ -395,8 +396,12 @@ def _read(
     filters: list[pl.Expr],
     columns: list[str] | None,
     lake_uri: str | None,
+    *,
+    tickers: list[str] | None = None,
 ) -> pl.DataFrame:
     try:
-        return tables.read(contract, filters=filters, columns=columns, lake_uri=lake_uri)
+        return tables.read(
+            contract, filters=filters, columns=columns, lake_uri=lake_uri, tickers=tickers
+        )
     except tables.TableMissing as exc:
         raise TickerlakeError(f"The lake has no {contract.path} table: {BUILD_HINT}") from exc

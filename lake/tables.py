@@ -115,11 +115,15 @@ def scan(
     *,
     lake_uri: str | None = None,
     version: int | None = None,
+    tickers: Sequence[str] | None = None,
 ) -> pl.LazyFrame:
     """Return a lazy scan of the table through its cached handle.
 
     Filters applied to the scan are pushed down: Delta file statistics and partitions
-    prune files, Parquet row-group statistics prune inside them.
+    prune files, Parquet row-group statistics prune inside them. With `tickers`, only
+    the files whose ticker range holds one of them are scanned at all (the caller still
+    filters rows): Polars' Delta scan opens every file's footer, which costs more than
+    reading one ticker's rows.
     """
     table = open_table(contract, lake_uri=lake_uri)
     if version is not None and version != table.version():
@@ -128,7 +132,15 @@ def scan(
             version=version,
             storage_options=storage_options(table.table_uri) or None,
         )
-    frame = pl.scan_delta(table, storage_options=_polars_options(table.table_uri))
+    files = (
+        _files_holding(table, tickers)
+        if tickers is not None and not contract.partition_by
+        else None
+    )
+    if files:
+        frame = pl.scan_parquet(files, storage_options=_polars_options(table.table_uri))
+    else:
+        frame = pl.scan_delta(table, storage_options=_polars_options(table.table_uri))
     # Delta stores timestamps in microseconds: give back the contract's dtypes.
     present = frame.collect_schema()
     return frame.cast(
@@ -140,6 +152,36 @@ def scan(
     )
 
 
+# Per table URI: (version, [(file URI, min ticker, max ticker)]) of its latest read.
+_file_ranges: dict[str, tuple[int, list[tuple[str, str | None, str | None]]]] = {}
+
+
+def _files_holding(table: DeltaTable, tickers: Sequence[str]) -> list[str] | None:
+    """Return the URIs of the table's files whose [min, max] ticker holds one of `tickers`.
+
+    None when the table's files carry no ticker statistics (the caller scans normally).
+    """
+    cached = _file_ranges.get(table.table_uri)
+    if cached is not None and cached[0] == table.version():
+        ranges = cached[1]
+    else:
+        actions = pl.DataFrame(table.get_add_actions(flatten=True))
+        if "min.ticker" not in actions.columns:
+            return None
+        root = table.table_uri.rstrip("/")
+        ranges = [
+            (f"{root}/{path}", low, high)
+            for path, low, high in actions.select("path", "min.ticker", "max.ticker").iter_rows()
+        ]
+        _file_ranges[table.table_uri] = (table.version(), ranges)
+    wanted = sorted(set(tickers))
+    return [
+        uri
+        for uri, low, high in ranges
+        if low is None or high is None or any(low <= t <= high for t in wanted)
+    ]
+
+
 def read(
     contract: TableContract,
     *,
@@ -147,12 +189,14 @@ def read(
     columns: Sequence[str] | None = None,
     lake_uri: str | None = None,
     version: int | None = None,
+    tickers: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Return the table's rows matching every filter, with only `columns` (default: all).
 
+    `tickers` prunes files before the scan (see `scan`); pass a matching filter too.
     Raises `TableMissing` when the table does not exist.
     """
-    frame = scan(contract, lake_uri=lake_uri, version=version)
+    frame = scan(contract, lake_uri=lake_uri, version=version, tickers=tickers)
     if filters is not None:
         exprs = [filters] if isinstance(filters, pl.Expr) else list(filters)
         if exprs:
@@ -272,19 +316,37 @@ def merge_upsert(
 def optimize(
     contract: TableContract,
     *,
+    sort_by: Sequence[str] | None = None,
     zorder_by: Sequence[str] | None = None,
     lake_uri: str | None = None,
 ) -> dict[str, Any]:
-    """Compact small files (and with `zorder_by`, re-cluster rows by those columns),
-    partition by partition; returns delta-rs's metrics. A no-op when the table is missing.
+    """Compact small files; with `sort_by`, rewrite the table sorted by those columns;
+    with `zorder_by`, re-cluster along a Z-order curve. Returns what was done (delta-rs's
+    metrics, or the files added and removed by the sorted rewrite). A no-op when the
+    table is missing.
 
-    Z-ordering by the single column `ticker` leaves files sorted by ticker, so file and
-    row-group statistics prune a one-ticker read after daily loads have appended
-    small all-ticker files; by `date`, it keeps a by-date mart cheap to read per day.
+    Sorting by (ticker, date) is what makes a one-ticker read cheap: every file, and
+    every row group inside it, then holds a narrow ticker range, so file and row-group
+    statistics prune all but one or two row groups. delta-rs's Z-order on a single
+    string column narrows the files but leaves rows interleaved inside them (a ticker
+    spread over a dozen row groups: about 3x slower to read). The sorted rewrite is an
+    overwrite of the snapshot it read, so run maintenance when no load is writing
+    (the DAGs run one at a time).
     """
     if not exists(contract, lake_uri=lake_uri):
         return {"skipped": "missing"}
     table = open_table(contract, lake_uri=lake_uri, fresh=True)
+    if sort_by:
+        before = len(table.file_uris())
+        write(
+            contract,
+            read(contract, lake_uri=lake_uri),
+            mode="overwrite",
+            sort_by=sort_by,
+            lake_uri=lake_uri,
+        )
+        after = len(open_table(contract, lake_uri=lake_uri, fresh=True).file_uris())
+        return {"sort_by": list(sort_by), "numFilesAdded": after, "numFilesRemoved": before}
     target = _target_file_bytes_for_rows(contract, FILE_ROWS)
     if zorder_by:
         metrics = table.optimize.z_order(

@@ -321,23 +321,24 @@ def build_gold(start: date, end: date, *, full: bool = False) -> dict[str, Any]:
 
 
 def maintain(*, zorder: bool = True, retention_hours: int = 168) -> dict[str, Any]:
-    """Compact every silver and gold table, re-cluster the big ones, vacuum old files.
+    """Compact every silver and gold table, re-sort the big ones, vacuum old files.
 
-    `daily_bars`, `adjusted_bars` and `earnings_reactions` are z-ordered by ticker (one
-    ticker's history then sits in one file), `daily_returns` by date (one day's
-    cross-section likewise); with `zorder=False` tables are only compacted. Files no
-    longer referenced by versions newer than `retention_hours` are deleted, bronze
-    included. Returns per-table counts of files added, removed and vacuumed.
+    `daily_bars`, `adjusted_bars` and `earnings_reactions` are rewritten sorted by
+    ticker and date (one ticker's history then sits in one file and one or two row
+    groups), `daily_returns` by date (one day's cross-section likewise); with
+    `zorder=False` tables are only compacted. Files no longer referenced by versions
+    newer than `retention_hours` are deleted, bronze included. Returns per-table counts
+    of files added, removed and vacuumed.
     """
     layout = {
-        DAILY_BARS.path: ["ticker"],
-        ADJUSTED_BARS.path: ["ticker"],
-        EARNINGS_REACTIONS.path: ["ticker"],
-        DAILY_RETURNS.path: ["date"],
+        DAILY_BARS.path: ("ticker", "date"),
+        ADJUSTED_BARS.path: ("ticker", "date"),
+        EARNINGS_REACTIONS.path: ("ticker", "report_date", "day"),
+        DAILY_RETURNS.path: ("date", "ticker"),
     }
     summary: dict[str, Any] = {}
     for contract in (*SILVER_TABLES, *GOLD_TABLES):
-        metrics = tables.optimize(contract, zorder_by=layout.get(contract.path) if zorder else None)
+        metrics = tables.optimize(contract, sort_by=layout.get(contract.path) if zorder else None)
         deleted = tables.vacuum(contract, retention_hours=retention_hours)
         summary[contract.path] = {
             "files_added": metrics.get("numFilesAdded", 0),
