@@ -31,6 +31,9 @@ from pipelines.services import free_loopback_port, redis_environment, redis_stac
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATE = 20_000
+# The simulator offers 10% more than the target: its pacing is not exact, and a worker
+# that only matches the offered rate shows nothing about headroom.
+OFFERED_RATE = int(os.environ.get("BENCH_REALTIME_RATE", TARGET_RATE * 11 // 10))
 LATENCY_RATE = 5_000
 TICKERS = int(os.environ.get("BENCH_REALTIME_TICKERS", "2000"))
 WARMUP_S = 5.0
@@ -96,10 +99,10 @@ def ingest(redis_url: str, workdir: Path) -> tuple[list[str], float]:
     """Sustained ingest at the target rate for the configured duration."""
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     client.flushdb()
-    simulator, worker = _start_stream(redis_url, TARGET_RATE, workdir)
+    simulator, worker = _start_stream(redis_url, OFFERED_RATE, workdir)
     try:
         time.sleep(WARMUP_S)
-        waited = _wait_caught_up(client, TARGET_RATE)
+        waited = _wait_caught_up(client, OFFERED_RATE)
         before, t0 = _counters(client), time.monotonic()
         load_before = _load_average()
         time.sleep(_duration())
@@ -114,12 +117,13 @@ def ingest(redis_url: str, workdir: Path) -> tuple[list[str], float]:
     growth = after.get("queued", 0) - before.get("queued", 0)
     # Sustained = started caught up, kept the target, the queue did not grow, nothing dropped
     # (draining a backlog faster than the target shows capacity, not a sustained stream).
-    caught_up = before.get("queued", 0) < TARGET_RATE / 4
+    caught_up = before.get("queued", 0) < OFFERED_RATE / 4
     sustained = (
-        caught_up and achieved >= 0.98 * TARGET_RATE and growth < TARGET_RATE / 2 and final.get("dropped", 0) == 0
+        caught_up and achieved >= TARGET_RATE and growth < OFFERED_RATE / 2 and final.get("dropped", 0) == 0
     )
     return [
-        f"realtime ingest: target {TARGET_RATE:,} msgs/s × 6 samples, {TICKERS:,} tickers, {t1 - t0:.0f} s "
+        f"realtime ingest: target {TARGET_RATE:,} msgs/s × 6 samples (simulator offers {OFFERED_RATE:,}), "
+        f"{TICKERS:,} tickers, {t1 - t0:.0f} s "
         f"(after {WARMUP_S:.0f} s warm-up + {waited:.0f} s catching up); {load_before} → {load_after}",
         f"  written {achieved:,.0f} msgs/s ({achieved * 6:,.0f} samples/s); received {received:,.0f} msgs/s; "
         f"queue {before.get('queued', 0):,} → {after.get('queued', 0):,}; sustained: {'yes' if sustained else 'NO'}",
