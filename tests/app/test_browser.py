@@ -45,6 +45,22 @@ PAGES = {
     "data_quality": ("Data quality", 1),
 }
 FIRST_RENDERS: dict[str, float] = {}  # seconds from navigation to the page's charts
+# Seconds from a sidebar click to the page's charts, the way an analyst moves between
+# dashboards: Streamlit's frontend and its Plotly bundle are already loaded in the tab
+# (a fresh tab spends about 3 s on those here, even for a one-line Plotly page).
+NAV_RENDERS: dict[str, float] = {}
+# sidebar link -> page heading (lower case)
+NAV_LINKS = {
+    "Candlesticks": "candlesticks",
+    "Moving averages": "moving averages",
+    "MACD": "macd",
+    "Bollinger Bands": "bollinger",
+    "Market health": "market health",
+    "Earnings (EPS)": "earnings",
+    "Analyst grades": "analyst grades",
+    "Data quality": "data quality",
+    "Market at a glance": "market at a glance",
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +90,10 @@ def server(demo_lake_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         print(f"\nFirst render per page on a warm server (s; load average {load}):")
         for page, seconds in FIRST_RENDERS.items():
             print(f"  {page or 'home':16s} {seconds:.2f}")
+    if NAV_RENDERS:
+        print("Render per page after a sidebar click, same tab, warm server (s):")
+        for link, seconds in NAV_RENDERS.items():
+            print(f"  {link:20s} {seconds:.2f}")
 
 
 @pytest.fixture(scope="module")
@@ -189,4 +209,29 @@ def test_picking_a_grade_dot_opens_the_grades_page(warm: str, context) -> None:
     assert day in page.locator('[data-testid="stAlert"]').first.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SCREENSHOTS / "analyst_grades_from_macd_dot.png"))
+    page.close()
+
+
+def test_moving_between_dashboards_in_one_tab(warm: str, context) -> None:
+    page = context.new_page()
+    page.goto(warm)
+    _wait_rendered(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    for link, heading in NAV_LINKS.items():
+        started = time.perf_counter()
+        page.locator('[data-testid="stSidebarNav"] a', has_text=link).first.click()
+        page.wait_for_function(
+            """(heading) => {
+                const app = document.querySelector('[data-testid="stApp"]');
+                const h1 = document.querySelector('h1');
+                return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                    && h1 && h1.innerText.toLowerCase().includes(heading)
+                    && document.querySelector('.js-plotly-plot .main-svg');
+            }""",
+            arg=heading,
+            timeout=60_000,
+        )
+        NAV_RENDERS[link] = time.perf_counter() - started
+        assert page.locator('[data-testid="stException"]').count() == 0, link
+        assert page.locator(".js-plotly-plot").count() >= 1, link
     page.close()
