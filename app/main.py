@@ -74,11 +74,14 @@ def navigation() -> dict[str, list[st.Page]]:
 
 st.set_page_config(page_title="Tickerlake", page_icon=":material/waves:", layout="wide")
 page = st.navigation(navigation(), expanded=True)
-try:
-    lake = data.overview(data.lake_uri())
-    filters.sidebar(data.universe(data.lake_uri()), lake.first_day, lake.last_day)
-    st.sidebar.caption(f"Lake: {lake.tickers:,} tickers · {lake.first_day} → {lake.last_day}")
-except TickerlakeError as exc:
-    # The pages say what to do (build the lake); the sidebar just stays empty.
-    filters.no_data(str(exc))
+# The live pages filter the stream with their own widgets; the lake's date range and
+# interval mean nothing there, so the historical filters are not drawn for them.
+if not page.url_path.startswith("live_"):
+    try:
+        lake = data.overview(data.lake_uri())
+        filters.sidebar(data.universe(data.lake_uri()), lake.first_day, lake.last_day)
+        st.sidebar.caption(f"Lake: {lake.tickers:,} tickers · {lake.first_day} → {lake.last_day}")
+    except TickerlakeError as exc:
+        # The pages say what to do (build the lake); the sidebar just stays empty.
+        filters.no_data(str(exc))
 page.run()
