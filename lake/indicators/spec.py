@@ -8,6 +8,7 @@ defaults. Output columns are named as the CLI prints them, e.g. `sma_20`,
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import ClassVar
@@ -23,7 +24,7 @@ def _number(value: float) -> str:
 
 
 @dataclass(frozen=True)
-class IndicatorSpec:
+class IndicatorSpec(ABC):
     """One requested indicator. Subclasses say which frame columns they read and which
     output columns they add."""
 
@@ -31,8 +32,9 @@ class IndicatorSpec:
     inputs: ClassVar[tuple[str, ...]] = ("close",)
 
     @property
+    @abstractmethod
     def columns(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        """The output column names this spec adds, e.g. `("sma_20",)`."""
 
 
 @dataclass(frozen=True)
