@@ -260,40 +260,26 @@ def _add_markers(fig: go.Figure, markers: Markers, *, row: int) -> None:
 # --- market and earnings figures --------------------------------------------------------
 
 
-def market_map_figure(rows: pl.DataFrame, *, title: str, limit: int = 400) -> go.Figure:
-    """Return the treemap: sector → ticker, area by market cap, colour by `return_pct`.
+def market_map_figure(tiles: pl.DataFrame, *, title: str) -> go.Figure:
+    """Return the treemap: sector → company, area by market cap, colour by `return_pct`.
 
-    In: `rows` from `lake.market_health.market_map`. Only the `limit` largest companies
-    are drawn (the rest would be unreadable slivers); the title says how many.
+    In: `tiles` from `lake.market_health.map_tiles` (sectors, the largest companies, and
+    one "Other (n)" tile per sector for the rest).
     """
-    top = rows.sort("market_cap", descending=True).head(limit)
-    sectors = (
-        top.group_by("sector")
-        .agg(
-            pl.col("market_cap").sum(),
-            (
-                (pl.col("return_pct") * pl.col("market_cap")).sum() / pl.col("market_cap").sum()
-            ).alias("return_pct"),
-        )
-        .sort("sector")
-    )
-    labels = [*sectors["sector"].to_list(), *top["ticker"].to_list()]
-    ids = [
-        *sectors["sector"].to_list(),
-        *(f"{s}/{t}" for s, t in zip(top["sector"], top["ticker"], strict=True)),
-    ]
-    parents = ["" for _ in range(sectors.height)] + top["sector"].to_list()
-    values = [*sectors["market_cap"].to_list(), *top["market_cap"].to_list()]
-    colors = [*sectors["return_pct"].to_list(), *top["return_pct"].to_list()]
-    names = [*sectors["sector"].to_list(), *top["name"].fill_null("").to_list()]
-    bound = max(3.0, float(top["return_pct"].abs().quantile(0.9) or 0.0)) if top.height else 3.0
+    leaves = tiles.filter(pl.col("parent") != "")
+    bound = max(3.0, float(leaves["return_pct"].abs().quantile(0.9) or 0.0)) if leaves.height else 3.0
+    ids, labels, parents = tiles["id"].to_list(), tiles["label"].to_list(), tiles["parent"].to_list()
+    caps, colors, names = (tiles[c].to_list() for c in ("market_cap", "return_pct", "name"))
+    # A sector's area is the sum of its tiles ("remainder" with no value of its own):
+    # a float sum given as "total" can fall an ulp short and hide the sector.
+    values = [0.0 if parent == "" else cap for parent, cap in zip(parents, caps, strict=True)]
     fig = go.Figure(
         go.Treemap(
             ids=ids,
             labels=labels,
             parents=parents,
             values=values,
-            branchvalues="total",
+            branchvalues="remainder",
             marker={
                 "colors": colors,
                 "colorscale": [[0, DOWN], [0.5, "#eceff1"], [1, UP]],
@@ -302,9 +288,9 @@ def market_map_figure(rows: pl.DataFrame, *, title: str, limit: int = 400) -> go
                 "cmax": bound,
                 "colorbar": {"title": "%", "ticksuffix": "%"},
             },
-            customdata=list(zip(names, colors, strict=True)),
+            customdata=list(zip(names, colors, caps, strict=True)),
             texttemplate="<b>%{label}</b><br>%{customdata[1]:+.2f}%",
-            hovertemplate="<b>%{label}</b> %{customdata[0]}<br>Market cap %{value:$,.3s}"
+            hovertemplate="<b>%{label}</b> %{customdata[0]}<br>Market cap %{customdata[2]:$,.3s}"
             "<br>Change %{customdata[1]:+.2f}%<extra></extra>",
             tiling={"pad": 1},
         )

@@ -296,6 +296,62 @@ def market_map(returns: pl.DataFrame, universe: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+MAP_LARGEST = 150  # companies drawn one tile each; Plotly lays out each tile's text
+
+
+def map_tiles(rows: pl.DataFrame, *, largest: int = MAP_LARGEST) -> pl.DataFrame:
+    """Return the treemap's nodes: one per sector, one per company among the `largest`
+    by market cap, and one "Other (n)" per sector holding the rest of its companies.
+
+    In: `rows` from `market_map`. Out: `id, parent, label, name, market_cap` (dollars),
+    `return_pct` (cap-weighted for sectors and "Other"), `tickers` (companies in the
+    node), sectors first. Areas stay true to the whole market: a sector's value is all
+    of its companies' cap, while only the largest get a labelled tile of their own.
+    """
+    weighted = (pl.col("return_pct") * pl.col("market_cap")).sum() / pl.col("market_cap").sum()
+    ranked = rows.sort("market_cap", "ticker", descending=[True, False]).with_row_index("rank")
+    drawn = ranked.filter(pl.col("rank") < largest)
+    rest = ranked.filter(pl.col("rank") >= largest)
+    sectors = (
+        rows.group_by("sector")
+        .agg(pl.col("market_cap").sum(), weighted.alias("return_pct"), pl.len().alias("tickers"))
+        .sort("sector")
+        .select(
+            pl.col("sector").alias("id"),
+            pl.lit("").alias("parent"),
+            pl.col("sector").alias("label"),
+            pl.col("sector").alias("name"),
+            "market_cap",
+            "return_pct",
+            pl.col("tickers").cast(pl.UInt32),
+        )
+    )
+    companies = drawn.select(
+        pl.format("{}/{}", "sector", "ticker").alias("id"),
+        pl.col("sector").alias("parent"),
+        pl.col("ticker").alias("label"),
+        pl.col("name").fill_null(""),
+        "market_cap",
+        "return_pct",
+        pl.lit(1, pl.UInt32).alias("tickers"),
+    )
+    others = (
+        rest.group_by("sector")
+        .agg(pl.col("market_cap").sum(), weighted.alias("return_pct"), pl.len().alias("tickers"))
+        .sort("sector")
+        .select(
+            pl.format("{}/other", "sector").alias("id"),
+            pl.col("sector").alias("parent"),
+            pl.format("Other ({})", "tickers").alias("label"),
+            pl.format("{} smaller companies", "tickers").alias("name"),
+            "market_cap",
+            "return_pct",
+            pl.col("tickers").cast(pl.UInt32),
+        )
+    )
+    return pl.concat([sectors, companies, others])
+
+
 def _same_ticker(rows_back: int) -> pl.Expr:
     """True where the row `rows_back` above belongs to the same ticker (frame sorted by ticker)."""
     return pl.col("ticker").shift(rows_back) == pl.col("ticker")
@@ -309,15 +365,24 @@ def _share(above: str, known: str) -> pl.Expr:
     return pl.when(pl.col(known) > 0).then(pl.col(above) / pl.col(known) * 100)
 
 
-def market_summary(bars: pl.DataFrame, universe: pl.DataFrame, start: date, end: date) -> dict:
+def market_summary(
+    bars: pl.DataFrame,
+    universe: pl.DataFrame,
+    start: date,
+    end: date,
+    *,
+    breadth: pl.DataFrame | None = None,
+) -> dict:
     """Return every market-health figure for `universe` over [start, end] in one call.
 
     In: `bars` (`ticker, date, close`) from at least 200 sessions before `start` (for the
     SMA breadth) to `end`; `universe` already filtered by cap bucket and liquidity tier.
     Out (dict of frames unless noted): `last_day` (date), `changes` (last session vs
-    previous close), `map` (treemap rows over the period), `sectors_day`,
+    previous close), `map` (treemap rows over the period), `map_tiles` (its drawn
+    nodes, see `map_tiles`), `sectors_day`,
     `sectors_month` (month to date), `sectors_period`, `top`, `worst`, `mega`, `by_cap`,
-    `by_tier` (over the period), `breadth_history` (from `start`).
+    `by_tier` (over the period), `breadth_history` (from `start`; `breadth`, when given,
+    is used as is: the `breadth_history` of the same bars, computed once elsewhere).
     """
     members = bars.filter(pl.col("ticker").is_in(universe["ticker"].implode()))
     members = members.filter(pl.col("date") <= end)
@@ -326,10 +391,12 @@ def market_summary(bars: pl.DataFrame, universe: pl.DataFrame, start: date, end:
     period = period_returns(members, start, end)
     month = period_returns(members, last_day.replace(day=1), last_day)
     day = changes.rename({"change_pct": "return_pct"})
+    map_rows = market_map(period, universe)
     return {
         "last_day": last_day,
         "changes": changes,
-        "map": market_map(period, universe),
+        "map": map_rows,
+        "map_tiles": map_tiles(map_rows),
         "sectors_day": group_performance(day, universe, "sector"),
         "sectors_month": group_performance(month, universe, "sector"),
         "sectors_period": group_performance(period, universe, "sector"),
@@ -338,5 +405,7 @@ def market_summary(bars: pl.DataFrame, universe: pl.DataFrame, start: date, end:
         "mega": mega_cap_leaders(changes, universe, n=10),
         "by_cap": group_performance(period, universe, "cap_bucket"),
         "by_tier": group_performance(period, universe, "liquidity_tier"),
-        "breadth_history": breadth_history(members, since=start),
+        "breadth_history": (
+            breadth_history(members, since=start) if breadth is None else breadth
+        ),
     }

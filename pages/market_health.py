@@ -37,8 +37,8 @@ choice = st.segmented_control("View", VIEWS, default=VIEWS[0], key="mh_view", re
 if choice == "Market map":
     panels.chart(
         figures.market_map_figure(
-            m["map"],
-            title=f"Market map: sector → ticker, area = market cap, colour = % change {view.start} → {view.end}",
+            m["map_tiles"],
+            title=f"Market map: sector → company, area = market cap, colour = % change {view.start} → {view.end}",
         ),
         m["map"],
         name="market_map",

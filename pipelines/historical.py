@@ -411,6 +411,7 @@ def build_demo(
     n_tickers: int = 2500,
     years: int = 4,
     seed: int = 7,
+    reconciled_sessions: int = 5,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Build the demo lake from the synthetic market through the same steps as a load.
@@ -418,7 +419,8 @@ def build_demo(
     `years` of NYSE trading days ending at the last completed session, `n_tickers`
     tickers, deterministic for `seed`. Each dataset is extracted, validated and written
     once for the whole range, gold is built in one pass, then tables are compacted and
-    old files vacuumed. The market's identity is recorded in the lake, so later
+    old files vacuumed; the indicator reconciliation runs for the last
+    `reconciled_sessions` sessions, as the daily DAG would have. The market's identity is recorded in the lake, so later
     `load_day`/`backfill` calls extend the same synthetic market. Returns
     `{"start", "end", "tickers", "bars", "seconds", ...}`.
     """
@@ -443,12 +445,32 @@ def build_demo(
     maintain(zorder=False, retention_hours=0)
     if progress is not None:
         progress("maintain", 1, 1)
+    _reconcile_recent(end, reconciled_sessions, sources, progress)
     result.update(
         tickers=n_tickers,
         bars=result["rows"],
         seconds=round((datetime.now(UTC) - started).total_seconds(), 1),
     )
     return result
+
+
+def _reconcile_recent(
+    end: date, sessions: int, sources: Sources, progress: ProgressCallback | None
+) -> None:
+    """Run the daily DAG's indicator reconciliation for the last few sessions, so a demo
+    lake's Data quality page shows agreement over time, as a loaded lake's would (against
+    TA-Lib only: the synthetic tickers have no provider indicators)."""
+    from pipelines.reconciliation import reconcile_indicators
+
+    if sessions <= 0:
+        return
+    days = trading_calendar.trading_days(end - timedelta(days=2 * sessions + 7), end)[-sessions:]
+    for done, day in enumerate(days):
+        if progress is not None:
+            progress("reconcile indicators", done, len(days))
+        reconcile_indicators(as_of=day, sources=sources)
+    if progress is not None:
+        progress("reconcile indicators", len(days), len(days))
 
 
 def synthetic_config() -> SyntheticMarketConfig | None:

@@ -151,6 +151,31 @@ def test_market_map_drops_rows_that_cannot_be_drawn() -> None:
     assert rows.columns == ["sector", "ticker", "name", "market_cap", "return_pct"]
 
 
+def test_map_tiles_draw_the_largest_and_keep_every_sector_area_true() -> None:
+    rows = pl.DataFrame(
+        {
+            "sector": ["Tech", "Tech", "Tech", "Energy", "Energy"],
+            "ticker": ["AAA", "BBB", "CCC", "DDD", "EEE"],
+            "name": ["A Inc", "B Inc", None, "D Co", "E Co"],
+            "market_cap": [500.0, 300.0, 100.0, 400.0, 50.0],
+            "return_pct": [10.0, -10.0, 4.0, 1.0, -8.0],
+        }
+    )
+    tiles = mh.map_tiles(rows, largest=3)
+    by_id = {row["id"]: row for row in tiles.iter_rows(named=True)}
+    assert [t["id"] for t in tiles.iter_rows(named=True) if t["parent"] == ""] == ["Energy", "Tech"]
+    assert {"Tech/AAA", "Energy/DDD", "Tech/BBB"} <= set(by_id)  # the three largest
+    assert by_id["Tech/other"]["label"] == "Other (1)" and by_id["Tech/other"]["market_cap"] == 100
+    assert by_id["Energy/other"]["tickers"] == 1 and by_id["Energy/other"]["return_pct"] == -8.0
+    # A sector holds all of its cap, coloured by its cap-weighted return.
+    assert by_id["Tech"]["market_cap"] == 900.0 and by_id["Tech"]["tickers"] == 3
+    assert by_id["Tech"]["return_pct"] == pytest.approx((5000 - 3000 + 400) / 900)
+    children = tiles.filter(pl.col("parent") == "Tech")["market_cap"].sum()
+    assert children == by_id["Tech"]["market_cap"]
+    # Everything drawn one by one when the market is small: no "Other" tiles.
+    assert not mh.map_tiles(rows, largest=10)["id"].str.ends_with("/other").any()
+
+
 def test_universe_frame_prefers_the_segment_market_cap() -> None:
     tickers = UNIVERSE.select("ticker", "name", "sector", "market_cap")
     segments = pl.DataFrame(

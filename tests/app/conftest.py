@@ -1,10 +1,9 @@
-"""A small demo lake (40 tickers, 1 year) built once through `build_demo` (plus two
-indicator reconciliation runs), shared by the AppTest and browser tests of the app."""
+"""A small demo lake (40 tickers, 1 year) built once through `build_demo` (with its
+indicator reconciliation runs over the last sessions), shared by the app's tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,7 @@ PAGES = PROJECT_ROOT / "pages"
 @pytest.fixture(scope="session")
 def demo_lake_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A demo lake built by the real pipeline (`pipelines.historical.build_demo`)."""
-    from lake import queries
     from pipelines.historical import build_demo
-    from pipelines.reconciliation import reconcile_indicators
 
     root = tmp_path_factory.mktemp("app_lake")
     uri = str(root / "lake")
@@ -30,11 +27,7 @@ def demo_lake_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
         env.setenv("LAKE_URI", uri)
         env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
         get_settings.cache_clear()
-        build_demo(n_tickers=40, years=1, seed=11)
-        # Two reconciliation runs, so the Data Quality page has agreement "over time".
-        last = queries.last_load_date()
-        for as_of in (last - timedelta(days=7), last):
-            reconcile_indicators(sample_size=4, as_of=as_of, seed=1)
+        build_demo(n_tickers=40, years=1, seed=11, reconciled_sessions=3)
     get_settings.cache_clear()
     tables.forget_handles()
     return uri

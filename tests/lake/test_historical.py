@@ -38,6 +38,9 @@ def test_demo_then_a_new_day_loaded_twice_changes_nothing_the_second_time(
     demo = historical.build_demo(n_tickers=25, years=1, seed=11)
     end = date.fromisoformat(demo["end"])
     day = _next_trading_day(end)
+    # The demo ran the daily reconciliation for its last five sessions.
+    reconciled = queries.reconciliation_history()["date"].unique().sort().to_list()
+    assert reconciled == trading_days(end - timedelta(days=14), end)[-5:]
 
     first = historical.load_day(day)
     before = _snapshot()

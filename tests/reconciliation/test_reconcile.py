@@ -35,7 +35,8 @@ MASSIVE_INDICATORS = [
 
 @pytest.fixture(scope="module")
 def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A 30-ticker, 1-year demo lake built once by the real pipeline."""
+    """A 30-ticker, 1-year demo lake built once by the real pipeline, with no
+    reconciliation run yet (the tests count the runs they make)."""
     from pipelines.historical import build_demo
 
     root = tmp_path_factory.mktemp("reconcile_lake")
@@ -43,7 +44,7 @@ def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> str:
         env.setenv("LAKE_URI", str(root / "lake"))
         env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
         get_settings.cache_clear()
-        build_demo(n_tickers=30, years=1, seed=5)
+        build_demo(n_tickers=30, years=1, seed=5, reconciled_sessions=0)
     get_settings.cache_clear()
     tables.forget_handles()
     return str(root / "lake")
