@@ -159,3 +159,16 @@ def any_lake_uri(request: pytest.FixtureRequest) -> str:
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     return free_loopback_port()
+
+
+# --- measured figures ------------------------------------------------------------------
+# Tests that measure something (never asserted) add lines here; they are printed in the
+# terminal summary, which pytest shows whatever the capture mode.
+MEASURED: dict[str, list[str]] = {}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for title, lines in MEASURED.items():
+        terminalreporter.section(title, sep="-")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -10,6 +10,7 @@ import pytest
 
 from lake import tables
 from lake.settings import get_settings
+from tests.conftest import MEASURED
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MAIN = PROJECT_ROOT / "app" / "main.py"
@@ -30,6 +31,28 @@ def demo_lake_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
         build_demo(n_tickers=40, years=1, seed=11, reconciled_sessions=3)
     get_settings.cache_clear()
     tables.forget_handles()
+    return uri
+
+
+@pytest.fixture(scope="session")
+def default_demo_lake_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The default demo lake (what `tickerlake demo` and `make run` build: 2,500 tickers,
+    4 years), for the browser test's speed figures."""
+    from pipelines.historical import build_demo
+
+    root = tmp_path_factory.mktemp("default_demo_lake")
+    uri = str(root / "lake")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LAKE_URI", uri)
+        env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
+        get_settings.cache_clear()
+        result = build_demo()
+    get_settings.cache_clear()
+    tables.forget_handles()
+    MEASURED.setdefault("default demo lake", []).append(
+        f"built in {result['seconds']} s: {result['tickers']:,} tickers, {result['bars']:,} bars, "
+        f"{result['start']} .. {result['end']}"
+    )
     return uri
 
 
