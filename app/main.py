@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# `st.dataframe` imports pandas (~0.4 s) the first time a table is shown; imported here,
+# that happens in the server's first run instead of on the first page with a table.
+import pandas  # noqa: F401
 import streamlit as st
 
 from app import data, filters

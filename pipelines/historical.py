@@ -40,6 +40,7 @@ from lake.schemas import (
     EARNINGS_REACTIONS,
     GOLD_TABLES,
     GRADES,
+    INDICATOR_RECONCILIATION,
     NEWS,
     SEGMENTS,
     SILVER_TABLES,
@@ -321,7 +322,8 @@ def build_gold(start: date, end: date, *, full: bool = False) -> dict[str, Any]:
 
 
 def maintain(*, zorder: bool = True, retention_hours: int = 168) -> dict[str, Any]:
-    """Compact every silver and gold table, re-sort the big ones, vacuum old files.
+    """Compact every silver and gold table and the quality and load logs, re-sort the
+    big tables, vacuum old files.
 
     `daily_bars`, `adjusted_bars` and `earnings_reactions` are rewritten sorted by
     ticker and date (one ticker's history then sits in one file and one or two row
@@ -336,8 +338,13 @@ def maintain(*, zorder: bool = True, retention_hours: int = 168) -> dict[str, An
         EARNINGS_REACTIONS.path: ("ticker", "report_date", "day"),
         DAILY_RETURNS.path: ("date", "ticker"),
     }
+    from expectations.quarantine import VALIDATION_RESULTS
+
+    # Appended to once per load, validation or reconciliation run: many small files,
+    # compacted like the rest (never re-sorted).
+    logs = (VALIDATION_RESULTS, INDICATOR_RECONCILIATION, LOAD_LOG)
     summary: dict[str, Any] = {}
-    for contract in (*SILVER_TABLES, *GOLD_TABLES):
+    for contract in (*SILVER_TABLES, *GOLD_TABLES, *logs):
         metrics = tables.optimize(contract, sort_by=layout.get(contract.path) if zorder else None)
         deleted = tables.vacuum(contract, retention_hours=retention_hours)
         summary[contract.path] = {
@@ -440,12 +447,12 @@ def build_demo(
         mode="overwrite",
     )
     result = _load_range("demo", start, end, sources, progress=progress, full_gold=True)
+    _reconcile_recent(end, reconciled_sessions, sources, progress)
     if progress is not None:
         progress("maintain", 0, 1)
     maintain(zorder=False, retention_hours=0)
     if progress is not None:
         progress("maintain", 1, 1)
-    _reconcile_recent(end, reconciled_sessions, sources, progress)
     result.update(
         tickers=n_tickers,
         bars=result["rows"],

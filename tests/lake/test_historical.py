@@ -7,9 +7,16 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from expectations import ValidationFailed
+from expectations import VALIDATION_RESULTS, ValidationFailed
 from lake import queries, tables
-from lake.schemas import ADJUSTED_BARS, DAILY_BARS, DAILY_RETURNS, SEGMENTS, TICKERS
+from lake.schemas import (
+    ADJUSTED_BARS,
+    DAILY_BARS,
+    DAILY_RETURNS,
+    INDICATOR_RECONCILIATION,
+    SEGMENTS,
+    TICKERS,
+)
 from pipelines import historical
 from pipelines.sources import Sources, SyntheticMarketConfig
 from pipelines.sources.calendar import trading_days
@@ -60,6 +67,16 @@ def test_demo_then_a_new_day_loaded_twice_changes_nothing_the_second_time(
     history = queries.adjusted_bars(bars["ticker"][0])
     assert history["date"].to_list()[-1] == day
     assert history.height == len(trading_days(date.fromisoformat(demo["start"]), day))
+
+    # Each load appended its validation results and load-log rows in new small files;
+    # maintenance compacts those logs too, and keeps every row.
+    logs = (VALIDATION_RESULTS, INDICATOR_RECONCILIATION, historical.LOAD_LOG)
+    rows = {contract.path: tables.read(contract).height for contract in logs}
+    assert len(tables.open_table(VALIDATION_RESULTS, fresh=True).file_uris()) > 1
+    historical.maintain(retention_hours=0)
+    for contract in logs:
+        assert len(tables.open_table(contract, fresh=True).file_uris()) == 1, contract.path
+        assert tables.read(contract).height == rows[contract.path], contract.path
 
 
 def test_holiday_is_skipped_without_touching_the_lake(lake_uri: str) -> None:
