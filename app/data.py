@@ -3,7 +3,9 @@
 Loaders call `lake.queries`, the indicator engine and the analytics in `lake/`; they
 never compute indicators or analytics themselves. Frames are cached with
 `st.cache_data` (bounded by `ttl` and `max_entries`); every loader takes the lake URI
-as its first argument so two lakes never share a cache entry. A loader raises
+as its first argument so two lakes never share a cache entry. Loaders that can take a
+while on a cache miss name what they do in a spinner (Streamlit shows it only when the
+work outlasts half a second). A loader raises
 `TickerlakeError` for anything the user can fix; pages turn it into a warning with
 `or_stop`.
 """
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, ParamSpec, TypeVar
 
+import orjson
 import polars as pl
 import streamlit as st
 
@@ -86,7 +89,7 @@ def universe(uri: str) -> pl.DataFrame:
 PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
-@st.cache_data(ttl=FRAME_TTL, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=FRAME_TTL, max_entries=64, show_spinner="Computing indicators…")
 def price_view(
     uri: str, ticker: str, start: date, end: date, interval: str, specs: tuple[str, ...]
 ) -> pl.DataFrame:
@@ -130,7 +133,7 @@ def grade_days(uri: str, ticker: str, start: date, end: date) -> pl.DataFrame:
     )
 
 
-@st.cache_data(ttl=FRAME_TTL, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=FRAME_TTL, max_entries=32, show_spinner="Reading analyst grades…")
 def grades_view(uri: str, ticker: str, start: date, end: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Return (`date, close` bars of the range, grade actions with `return_1d/5d/10d`)."""
     bars = queries.adjusted_bars(
@@ -149,7 +152,7 @@ SMA_LOOKBACK_DAYS = 300  # calendar days: 200 sessions for the 200-day SMA bread
 # Shared by the home and market-health loaders (same window, one read of the lake). A
 # resource, not data: a million-row frame is handed out as is instead of copied per hit
 # (Polars frames are never changed in place).
-@st.cache_resource(ttl=FRAME_TTL, max_entries=4, show_spinner=False)
+@st.cache_resource(ttl=FRAME_TTL, max_entries=4, show_spinner="Reading closes from the lake…")
 def _closes(uri: str, start: date, end: date, tickers: tuple[str, ...] | None) -> pl.DataFrame:
     first = start - timedelta(days=SMA_LOOKBACK_DAYS)
     return (
@@ -181,7 +184,7 @@ def _universe(uri: str, caps: Sequence[str], tiers: Sequence[str]) -> pl.DataFra
     return members
 
 
-@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner="Computing market breadth…")
 def _breadth(
     uri: str, caps: tuple[str, ...], tiers: tuple[str, ...], start: date, end: date
 ) -> pl.DataFrame:
@@ -190,7 +193,7 @@ def _breadth(
     return market_health.breadth_history(closes.filter(pl.col("date") <= end), since=start)
 
 
-@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner="Computing the market average…")
 def home_view(
     uri: str, caps: tuple[str, ...], tiers: tuple[str, ...], start: date, end: date
 ) -> dict[str, Any]:
@@ -210,7 +213,7 @@ def home_view(
     }
 
 
-@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner="Computing market health…")
 def market_view(
     uri: str,
     caps: tuple[str, ...],
@@ -245,7 +248,7 @@ def _subset(members: pl.DataFrame, uri: str) -> list[str] | None:
 # --- earnings ---------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=FRAME_TTL, max_entries=16, show_spinner="Computing earnings analytics…")
 def eps_view(
     uri: str,
     tickers: tuple[str, ...],
@@ -281,18 +284,37 @@ def fiscal_years(uri: str) -> list[int]:
 # --- data quality -----------------------------------------------------------------------
 
 
-@st.cache_data(ttl=FRESH_TTL, max_entries=4, show_spinner=False)
+@st.cache_data(ttl=FRESH_TTL, max_entries=4, show_spinner="Reading validation results…")
 def quality_view(uri: str) -> dict[str, pl.DataFrame | None]:
     """Return `latest` validation per table, `quarantined` batches and `reconciliation`
     (agreement per date and indicator, `lake.queries.reconciliation_history`; empty until
     the reconciliation step has run)."""
     from expectations.quarantine import latest_results, quarantined_batches
 
+    readable = [
+        pl.col(c).map_elements(expectation_list, return_dtype=pl.String)
+        for c in ("failed_expectations", "warning_expectations")
+    ]
     return {
-        "latest": latest_results(lake_uri=uri),
-        "quarantined": quarantined_batches(lake_uri=uri),
+        "latest": latest_results(lake_uri=uri).with_columns(readable),
+        "quarantined": quarantined_batches(lake_uri=uri).with_columns(readable),
         "reconciliation": queries.reconciliation_history(lake_uri=uri),
     }
+
+
+def expectation_list(stored: str | None) -> str:
+    """Return a stored `{"<expectation>(<column>)": unexpected rows or null}` JSON object
+    as one readable line (`expect_…(close): 3 rows; …`), or "—" when there is none."""
+    try:
+        items = orjson.loads(stored or "{}")
+    except orjson.JSONDecodeError:
+        return stored or "—"
+    if not isinstance(items, dict) or not items:
+        return "—"
+    return "; ".join(
+        name if count is None else f"{name}: {count:,} row{'s' if count != 1 else ''}"
+        for name, count in items.items()
+    )
 
 
 def agreement_by_family(history: pl.DataFrame) -> pl.DataFrame:

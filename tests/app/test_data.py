@@ -54,3 +54,19 @@ def test_market_view_shares_the_home_breadth(uri: str) -> None:
     assert market["members"].height == home["tickers"]
     drawn = market["map_tiles"].filter(pl.col("parent") != "")["tickers"].sum()
     assert drawn == market["map"].height  # every mapped company is in a tile
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        (None, "—"),
+        ("{}", "—"),
+        (
+            '{"expect_column_values_to_be_between(close)": 3, "expect_x(a)": null, "y": 1}',
+            "expect_column_values_to_be_between(close): 3 rows; expect_x(a); y: 1 row",
+        ),
+        ("not json", "not json"),
+    ],
+)
+def test_expectation_list_reads_as_a_line(stored: str | None, shown: str) -> None:
+    assert data.expectation_list(stored) == shown
