@@ -136,12 +136,22 @@ def test_a_range_with_no_bars_is_a_warning(app_lake: str) -> None:
     assert _specs(at) or at.warning
 
 
+@pytest.mark.parametrize("state", ["missing", "empty"])
 @pytest.mark.parametrize("page", ALL_PAGES)
-def test_missing_lake_says_how_to_build_it(page: str, tmp_path: Path, monkeypatch) -> None:
+def test_missing_or_empty_lake_says_how_to_build_it(
+    page: str, state: str, tmp_path: Path, monkeypatch
+) -> None:
+    import polars as pl
+
+    from lake import tables
+    from lake.schemas import GOLD_TABLES, SILVER_TABLES
     from lake.settings import get_settings
 
-    monkeypatch.setenv("LAKE_URI", str(tmp_path / "no-lake"))
+    monkeypatch.setenv("LAKE_URI", str(tmp_path / "lake"))
     get_settings.cache_clear()
+    if state == "empty":  # every table there, no rows (a first load that never finished)
+        for contract in (*SILVER_TABLES, *GOLD_TABLES):
+            tables.write(contract, pl.DataFrame(schema=contract.schema), mode="overwrite")
     at = _open(page)
     _no_errors(at)
     messages = " ".join(m.value for m in [*at.warning, *at.info])
