@@ -11,7 +11,9 @@ import time
 import polars as pl
 import redis
 import streamlit as st
+from redis.cluster import RedisCluster
 
+from pipelines import services
 from pipelines.realtime import candles
 from pipelines.realtime import sink as keys
 from pipelines.services import resolve_redis_url
@@ -26,9 +28,10 @@ LAST_SCHEMA = pl.Schema(
 
 
 @st.cache_resource
-def client(url: str) -> redis.Redis:
-    """Return a Redis client for `url` (str replies), shared by every session."""
-    return redis.Redis.from_url(
+def client(url: str) -> redis.Redis | RedisCluster:
+    """Return a Redis client for `url` (str replies; a cluster client when the server runs
+    in cluster mode), shared by every session."""
+    return services.redis_client(
         url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
     )
 

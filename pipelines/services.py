@@ -27,8 +27,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
+from redis.cluster import RedisCluster
 
 from lake.errors import TickerlakeError
 from lake.settings import Settings, get_settings
@@ -183,6 +185,23 @@ def check_timeseries(url: str) -> None:
         )
 
 
+def redis_client(url: str, **options: Any) -> redis.Redis | RedisCluster:
+    """Return a client for the Redis at `url`: a `RedisCluster` when that server runs in
+    cluster mode (it then finds the other nodes itself), else a `redis.Redis`.
+
+    `options` (timeouts, `decode_responses`, ...) go to the client. Raises redis-py's
+    `ConnectionError` when the server does not answer.
+    """
+    probe = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        clustered = bool(probe.info("cluster").get("cluster_enabled"))
+    finally:
+        probe.close()
+    if clustered:
+        return RedisCluster.from_url(url, **options)
+    return redis.Redis.from_url(url, **options)
+
+
 @dataclass
 class EmbeddedRedis:
     """A Redis-with-TimeSeries process we started; `stop()` ends it."""
@@ -203,12 +222,16 @@ class EmbeddedRedis:
                 self.process.wait(timeout=timeout_s)
 
 
-def start_redis(workdir: Path, *, port: int = 0, detach: bool = False) -> EmbeddedRedis:
+def start_redis(
+    workdir: Path, *, port: int = 0, detach: bool = False, cluster: bool = False
+) -> EmbeddedRedis:
     """Start the embedded Redis with TimeSeries on 127.0.0.1 and wait until it answers.
 
     `port=0` picks a free port. `workdir` receives the log (and nothing is persisted:
     the live series are a cache of the feed). `detach=True` puts the server in its own
     session so it outlives the calling process (for `tickerlake services up`).
+    `cluster=True` starts it in cluster mode, holding no slots yet (see
+    `start_redis_cluster`).
     """
     paths = redis_stack_paths()
     env = redis_environment()
@@ -233,6 +256,12 @@ def start_redis(workdir: Path, *, port: int = 0, detach: bool = False) -> Embedd
         "--logfile", str(log_path),
         "--loadmodule", str(paths.timeseries_module),
     ]  # fmt: skip
+    if cluster:
+        command += [
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", str(workdir / "nodes.conf"),
+            "--cluster-port", str(free_loopback_port()),  # the default, port + 10000, may be taken
+        ]  # fmt: skip
     process = subprocess.Popen(
         command,
         env=env,
@@ -262,6 +291,62 @@ def start_redis(workdir: Path, *, port: int = 0, detach: bool = False) -> Embedd
                     f"the embedded Redis did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}"
                 ) from exc
             time.sleep(0.05)
+
+
+@dataclass
+class EmbeddedRedisCluster:
+    """A Redis Cluster of embedded servers (primaries only) we started; `stop()` ends it."""
+
+    nodes: list[EmbeddedRedis]
+
+    @property
+    def url(self) -> str:
+        """A node's URL: cluster clients discover the other nodes from it."""
+        return self.nodes[0].url
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes:
+            node.stop()
+
+
+def start_redis_cluster(workdir: Path, *, nodes: int = 3) -> EmbeddedRedisCluster:
+    """Start `nodes` embedded servers in cluster mode on 127.0.0.1, give each an equal
+    share of the 16,384 hash slots, join them, and wait until the cluster is `ok`.
+
+    For testing the realtime path against a cluster (a production cluster is run and
+    sized by its operators; `REDIS_URL` then names one of its nodes).
+    """
+    started: list[EmbeddedRedis] = []
+    try:
+        for index in range(nodes):
+            started.append(start_redis(workdir / f"node{index}", cluster=True))
+        clients = [redis.Redis.from_url(node.url, socket_timeout=5) for node in started]
+        bounds = [round(i * 16384 / nodes) for i in range(nodes + 1)]
+        for client, low, high in zip(clients, bounds, bounds[1:], strict=False):
+            client.execute_command("CLUSTER", "ADDSLOTSRANGE", low, high - 1)
+        bus_port = clients[0].config_get("cluster-port")["cluster-port"]
+        for client in clients[1:]:
+            client.execute_command("CLUSTER", "MEET", "127.0.0.1", started[0].port, bus_port)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not all(_cluster_ready(client, nodes) for client in clients):
+            if time.monotonic() > deadline:
+                raise TickerlakeError(f"the embedded Redis Cluster did not form; see {workdir}")
+            time.sleep(0.1)
+        for client in clients:
+            client.close()
+    except BaseException:
+        for node in started:
+            node.stop()
+        raise
+    return EmbeddedRedisCluster(started)
+
+
+def _cluster_ready(client: redis.Redis, nodes: int) -> bool:
+    info = client.cluster("info")
+    state = info.get("cluster_state") if isinstance(info, dict) else None
+    known = int(info.get("cluster_known_nodes", 0)) if isinstance(info, dict) else 0
+    return _decode(state) == "ok" and known == nodes
 
 
 # --- the long-running embedded server of `tickerlake services up|down|status` -----------

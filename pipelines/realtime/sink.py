@@ -27,6 +27,10 @@ which profiling showed to be the worker's largest cost. The `HSET`/`PUBLISH` rep
 (nothing to act on) are switched off with `CLIENT REPLY OFF … ON` when the server
 allows it, so only the samples' and alerts' replies are read. One thread keeps flushes
 in order; the loop only hands batches over.
+
+On a Redis Cluster (detected at the first write: `INFO cluster`), each command goes to
+the node owning its key's slot, one write per node per flush, every reply read; when
+slots have moved, the client re-learns the map and the flush is sent again.
 """
 
 from __future__ import annotations
@@ -44,9 +48,10 @@ import hiredis
 import msgspec
 import redis
 from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
 from redis.crc import key_slot
+from redis.exceptions import AskError, MovedError, RedisError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -156,6 +161,7 @@ def _pack(args: tuple[object, ...]) -> bytes:
     return hiredis.pack_command(args)
 
 
+ANY_NODE = -1  # the "slot" of a keyless command (PUBLISH reaches every node of a cluster)
 _REPLY_OFF = _pack(("CLIENT", "REPLY", "OFF"))
 _REPLY_ON = _pack(("CLIENT", "REPLY", "ON"))
 
@@ -175,23 +181,53 @@ def _is_missing_key(error: ResponseError) -> bool:
     return "not a tsdb key" in text or "does not exist" in text
 
 
-def _alert_commands(alert: Alert) -> list[bytes]:
-    """The commands that record one alert: its series sample, stream entry and publish."""
+def _alert_commands(alert: Alert) -> list[tuple[int, bytes]]:
+    """The commands that record one alert, with their hash slots: its series sample,
+    stream entry and publish."""
+    series = alert_series_key(alert.symbol)
     return [
-        _pack(("TS.ADD", alert_series_key(alert.symbol), str(alert.time_ms), repr(alert.velocity_pct),
-               "ON_DUPLICATE", "LAST")),
-        _pack((
+        (key_slot(series.encode()), _pack(("TS.ADD", series, str(alert.time_ms),
+                                           repr(alert.velocity_pct), "ON_DUPLICATE", "LAST"))),
+        (key_slot(ALERTS_STREAM.encode()), _pack((
             "XADD", ALERTS_STREAM, "MAXLEN", "~", str(ALERTS_STREAM_MAXLEN), "*",
             "symbol", alert.symbol, "time_ms", str(alert.time_ms), "velocity_pct", repr(alert.velocity_pct),
             "price", repr(alert.price), "reference_price", repr(alert.reference_price),
-        )),
-        _pack(("PUBLISH", ALERTS_CHANNEL, _encode(alert))),
+        ))),
+        (ANY_NODE, _pack(("PUBLISH", ALERTS_CHANNEL, _encode(alert)))),
     ]  # fmt: skip
 
 
-def _is_cluster(client: redis.Redis) -> bool:
-    """True when the server runs in cluster mode (then TS.MADD is grouped per hash slot)."""
+def _is_cluster(client: redis.Redis | RedisCluster) -> bool:
+    """True when the server runs in cluster mode (then commands are grouped per hash slot
+    and routed to the node owning it)."""
+    if isinstance(client, RedisCluster):
+        return True
     return bool(client.info("cluster").get("cluster_enabled"))
+
+
+def _exchange(
+    pool: redis.ConnectionPool, commands: list[bytes], replies_expected: int
+) -> list[object]:
+    """Send packed commands in one write on one pooled connection; return the replies.
+
+    The same exchange on the wire as a redis-py pipeline, without its Python work per
+    argument (about 1 µs each, 18 per event): the commands were packed by hiredis.
+    """
+    connection = pool.get_connection()
+    try:
+        connection.send_packed_command([b"".join(commands)], check_health=False)
+        replies: list[object] = []
+        for _ in range(replies_expected):
+            try:
+                replies.append(connection.read_response())
+            except ResponseError as exc:
+                replies.append(exc)
+    except BaseException:
+        connection.disconnect()  # a reply left unread would answer the next batch's command
+        raise
+    finally:
+        pool.release(connection)
+    return replies
 
 
 class RedisSink:
@@ -212,7 +248,7 @@ class RedisSink:
         self.config = config or SinkConfig()
         self.labels = labels or {}
         self.counters = SinkCounters()
-        self._client: redis.Redis | None = None
+        self._client: redis.Redis | RedisCluster | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._pending: list[tuple[Aggregate, float]] = []
         self._alerts: list[Alert] = []
@@ -252,7 +288,7 @@ class RedisSink:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
     @property
-    def client(self) -> redis.Redis:
+    def client(self) -> redis.Redis | RedisCluster:
         if self._client is None:
             raise RuntimeError("the sink is not started")
         return self._client
@@ -356,14 +392,28 @@ class RedisSink:
             self.counters.dropped += overflow
             log.warning("buffer full while Redis is unreachable: dropped %d oldest events", overflow)
 
+    def _learn_topology(self) -> None:
+        """On the first write (writer thread): a single server or a cluster? On a cluster
+        the client becomes a `RedisCluster`, commands are routed to the node owning their
+        slot, and every reply is read (`CLIENT REPLY` is per connection, and there are
+        several)."""
+        if self._cluster is not None:
+            return
+        self._cluster = _is_cluster(self.client)
+        if self._cluster:
+            single, self._client = self.client, RedisCluster.from_url(
+                self.redis_url, socket_connect_timeout=1.0, socket_timeout=5.0
+            )
+            single.close()
+        else:
+            self._quiet_replies = _can_silence_replies(self.client)
+
     def _write(
         self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]
     ) -> tuple[list[tuple[Aggregate, float]], list[str], int]:
         """Send one batch (on the writer thread); return the events to retry (their series
         had vanished), the symbols written and the latest window end (UTC ms)."""
-        if self._cluster is None:
-            self._cluster = _is_cluster(self.client)
-            self._quiet_replies = _can_silence_replies(self.client)
+        self._learn_topology()
         created = self._created
         new = {item[0].sym for item in batch}.difference(created)
         new.update(alert.symbol for alert in alerts if alert.symbol not in created)
@@ -397,15 +447,19 @@ class RedisSink:
         # Samples first: once a subscriber hears of a bar, its samples are readable. Their
         # replies are read (a missing series is re-created); so are the alerts'.
         commands: list[bytes] = []
+        slots: list[int] = []  # each command's hash slot (routes it on a cluster)
         madd_owners: list[list[str]] = []
         per_event = len(FIELDS) * 3
-        for args, owners in groups.values():
+        for slot, (args, owners) in groups.items():
             for first in range(0, len(owners), MADD_EVENTS):
                 chunk = args[first * per_event : (first + MADD_EVENTS) * per_event]
                 commands.append(_pack(("TS.MADD", *chunk)))
+                slots.append(slot)
                 madd_owners.append(owners[first : first + MADD_EVENTS])
         for alert in alerts:
-            commands.extend(_alert_commands(alert))
+            for slot, command in _alert_commands(alert):
+                commands.append(command)
+                slots.append(slot)
         answered = len(commands)
         # Then per symbol one HSET and one PUBLISH of its latest bar only (coalesced: a
         # symbol with several events in this batch costs the same two commands). Their
@@ -414,6 +468,7 @@ class RedisSink:
         quiet = self._quiet_replies
         if quiet:
             commands.append(_REPLY_OFF)
+            slots.append(ANY_NODE)
         bars: list[bytes] = []
         latest_end = 0
         for symbol, (aggregate, velocity) in latest.items():
@@ -426,44 +481,53 @@ class RedisSink:
             )))  # fmt: skip
             bar = _encode(aggregate)
             commands.append(_pack(("PUBLISH", keys.channel, bar)))
+            slots += (keys.slot, ANY_NODE)
             bars.append(bar)
             if aggregate.e > latest_end:
                 latest_end = aggregate.e
         if bars:
             commands.append(_pack(("PUBLISH", ALL_BARS_CHANNEL, b"[" + b",".join(bars) + b"]")))
+            slots.append(ANY_NODE)
         if quiet:
             commands.append(_REPLY_ON)
-        replies = self._send(commands, answered + 1 if quiet else len(commands))
+            slots.append(ANY_NODE)
+        replies = self._send(commands, answered + 1 if quiet else len(commands), slots)
         retry = self._missing_series(replies[: len(madd_owners)], madd_owners, batch)
         return retry, list(latest), latest_end
 
-    def _send(self, commands: list[bytes], replies_expected: int) -> list[object]:
-        """Send packed commands in one write on one pooled connection; return the replies
-        in order (a refused command's reply is its `ResponseError`, not raised).
+    def _send(
+        self, commands: list[bytes], replies_expected: int, slots: list[int]
+    ) -> list[object]:
+        """Send packed commands and return the replies in order (a refused command's reply
+        is its `ResponseError`, not raised).
 
         `replies_expected` is how many replies the server sends (fewer than the commands
-        when some run under `CLIENT REPLY OFF`).
-
-        The same exchange on the wire as a redis-py pipeline, without its Python work per
-        argument (about 1 µs each, 18 per event): the commands were packed by hiredis.
+        when some run under `CLIENT REPLY OFF`, which is never used on a cluster).
+        `slots` holds each command's hash slot (`ANY_NODE` for keyless ones): on a cluster
+        the commands go to the nodes owning their slots, in order per node.
         """
         if not commands:
             return []
-        pool = self.client.connection_pool
-        connection = pool.get_connection()
-        try:
-            connection.send_packed_command([b"".join(commands)], check_health=False)
-            replies: list[object] = []
-            for _ in range(replies_expected):
-                try:
-                    replies.append(connection.read_response())
-                except ResponseError as exc:
-                    replies.append(exc)
-        except BaseException:
-            connection.disconnect()  # a reply left unread would answer the next batch's command
-            raise
-        finally:
-            pool.release(connection)
+        client = self.client
+        if not isinstance(client, RedisCluster):
+            return _exchange(client.connection_pool, commands, replies_expected)
+        by_node: dict[str, list[int]] = {}
+        pools: dict[str, redis.ConnectionPool] = {}
+        default = client.get_default_node()
+        for index, slot in enumerate(slots):
+            node = default if slot == ANY_NODE else client.nodes_manager.get_node_from_slot(slot)
+            by_node.setdefault(node.name, []).append(index)
+            pools[node.name] = node.redis_connection.connection_pool
+        replies: list[object] = [None] * len(commands)
+        for name, indices in by_node.items():
+            answers = _exchange(pools[name], [commands[i] for i in indices], len(indices))
+            for index, answer in zip(indices, answers, strict=True):
+                replies[index] = answer
+        if any(isinstance(reply, MovedError | AskError) for reply in replies):
+            # Slots moved (resharding, failover): learn the new map, and let the flush
+            # loop send the batch again (samples and hashes overwrite; nothing is lost).
+            client.nodes_manager.initialize()
+            raise RedisConnectionError("the cluster moved hash slots; re-sending the batch")
         return replies
 
     def _missing_series(
@@ -513,7 +577,10 @@ class RedisSink:
         """
         config = self.config
         commands: list[bytes] = []
+        slots: list[int] = []
+        active_slot = key_slot(ACTIVE_SYMBOLS_KEY.encode())
         for symbol in symbols:
+            first = len(commands)
             sector, cap_bucket = self.labels.get(symbol, (UNKNOWN_LABEL, UNKNOWN_LABEL))
             common = ("symbol", symbol, "sector", label_value(sector), "cap_bucket", label_value(cap_bucket))
             for name in FIELDS:
@@ -534,8 +601,11 @@ class RedisSink:
             )))  # fmt: skip
             commands.append(_pack(("HSET", last_value_key(symbol), "symbol", symbol, "sector", sector,
                                    "cap_bucket", cap_bucket)))  # fmt: skip
+            slot = key_slot(symbol.encode())  # every key of a symbol carries it as hash tag
+            slots += [slot] * (len(commands) - first)
             commands.append(_pack(("SADD", ACTIVE_SYMBOLS_KEY, symbol)))
-        for result in self._send(commands, len(commands)):
+            slots.append(active_slot)
+        for result in self._send(commands, len(commands), slots):
             # "already exists" / "already has a rule" mean an earlier run made them: fine.
             if isinstance(result, ResponseError) and "already" not in str(result):
                 raise result
@@ -556,6 +626,7 @@ class RedisSink:
     def _write_stats(self, values: dict[str, float], counters: dict[str, object]) -> None:
         now_ms = int(time.time() * 1000)
         try:
+            self._learn_topology()
             if not self._stats_created:
                 pipe = self.client.pipeline(transaction=False)
                 for name in STATS_SERIES:

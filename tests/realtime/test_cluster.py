@@ -1,0 +1,75 @@
+"""The worker and the live pages' reads against a real Redis Cluster: three embedded
+servers with TimeSeries in cluster mode on loopback, the slots split between them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from redis.cluster import RedisCluster
+
+from pipelines.realtime import candles
+from pipelines.realtime import sink as keys
+from pipelines.realtime.simulator import MarketSimulator, SimulatorConfig
+from pipelines.realtime.worker import RealtimeWorker
+from pipelines.services import redis_client, start_redis_cluster
+from tests.realtime.conftest import eventually
+from tests.realtime.test_worker import scenario
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    cluster = start_redis_cluster(Path(tmp_path_factory.mktemp("redis_cluster")))
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def test_the_worker_writes_every_symbol_to_the_node_owning_it(
+    cluster_url: str, universe: pl.DataFrame
+) -> None:
+    client = redis_client(cluster_url, decode_responses=True)
+    assert isinstance(client, RedisCluster)
+    # The twenty symbols' slots fall on every node: the batches really are split.
+    owners = {
+        client.nodes_manager.get_node_from_slot(client.keyslot(keys.series_key(s, "close"))).name
+        for s in universe["ticker"]
+    }
+    assert len(owners) == 3
+
+    async def body(market: MarketSimulator, worker: RealtimeWorker) -> None:
+        await eventually(lambda: worker.sink.counters.written >= 400)
+        market.inject_spike("SYN0005", 1.5)
+        await eventually(lambda: worker.sink.counters.alerts >= 1)
+        market.pause()
+        await eventually(
+            lambda: worker.sink.pending == 0
+            and worker.counters.received == market.stats.events_sent
+        )
+        await eventually(lambda: client.exists(keys.stats_key("messages_per_s")))
+
+    worker = asyncio.run(
+        scenario(cluster_url, universe, body, simulator=SimulatorConfig(rate=200))
+    )
+
+    symbols = client.smembers(keys.ACTIVE_SYMBOLS_KEY)
+    assert symbols == set(universe["ticker"])
+    written = 0
+    for symbol in symbols:
+        bars = candles.second_bars(client, symbol)  # the live pages' read, through the cluster
+        written += bars.height
+        last = client.hgetall(keys.last_value_key(symbol))
+        assert int(last["start_ms"]) == bars["time_ms"][-1]
+        info = client.ts().info(keys.series_key(symbol, "close"))
+        assert keys.series_key(symbol, "close", "1m") in str(info.rules)  # same-slot rule
+    assert written == worker.sink.counters.written == worker.counters.received
+    assert worker.sink.counters.dropped == 0
+    assert [e[1]["symbol"] for e in client.xrange(keys.ALERTS_STREAM)] == ["SYN0005"]
+    assert int(client.hgetall(keys.WORKER_STATS_KEY)["written"]) == worker.sink.counters.written
+    client.close()
