@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -159,6 +160,27 @@ def any_lake_uri(request: pytest.FixtureRequest) -> str:
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     return free_loopback_port()
+
+
+# --- demo lakes ------------------------------------------------------------------------
+
+
+def build_demo_lake(root: Path, **options: Any) -> tuple[str, dict[str, Any]]:
+    """Build a demo lake under `root` through the real pipeline (`build_demo(**options)`),
+    with LAKE_URI and TICKERLAKE_DATA_DIR pointing there only while it builds; return its
+    URI and `build_demo`'s summary."""
+    from lake import tables
+    from pipelines.historical import build_demo
+
+    uri = str(root / "lake")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LAKE_URI", uri)
+        env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
+        get_settings.cache_clear()
+        result = build_demo(**options)
+    get_settings.cache_clear()
+    tables.forget_handles()
+    return uri, result
 
 
 # --- measured figures ------------------------------------------------------------------

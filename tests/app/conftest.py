@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lake import tables
 from lake.settings import get_settings
-from tests.conftest import MEASURED
+from tests.conftest import MEASURED, build_demo_lake
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MAIN = PROJECT_ROOT / "app" / "main.py"
@@ -20,17 +19,8 @@ PAGES = PROJECT_ROOT / "pages"
 @pytest.fixture(scope="session")
 def demo_lake_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A demo lake built by the real pipeline (`pipelines.historical.build_demo`)."""
-    from pipelines.historical import build_demo
-
     root = tmp_path_factory.mktemp("app_lake")
-    uri = str(root / "lake")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LAKE_URI", uri)
-        env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
-        get_settings.cache_clear()
-        build_demo(n_tickers=40, years=1, seed=11, reconciled_sessions=3)
-    get_settings.cache_clear()
-    tables.forget_handles()
+    uri, _ = build_demo_lake(root, n_tickers=40, years=1, seed=11, reconciled_sessions=3)
     return uri
 
 
@@ -38,17 +28,7 @@ def demo_lake_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 def default_demo_lake_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The default demo lake (what `tickerlake demo` and `make run` build: 2,500 tickers,
     4 years), for the browser test's speed figures."""
-    from pipelines.historical import build_demo
-
-    root = tmp_path_factory.mktemp("default_demo_lake")
-    uri = str(root / "lake")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LAKE_URI", uri)
-        env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
-        get_settings.cache_clear()
-        result = build_demo()
-    get_settings.cache_clear()
-    tables.forget_handles()
+    uri, result = build_demo_lake(tmp_path_factory.mktemp("default_demo_lake"))
     MEASURED.setdefault("default demo lake", []).append(
         f"built in {result['seconds']} s: {result['tickers']:,} tickers, {result['bars']:,} bars, "
         f"{result['start']} .. {result['end']}"

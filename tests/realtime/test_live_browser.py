@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 import redis
 
-from lake import tables
-from lake.settings import get_settings
 from pipelines.realtime import sink as keys
 from pipelines.services import free_loopback_port
+from tests.conftest import build_demo_lake
 
 pytestmark = pytest.mark.browser
 
@@ -88,18 +87,9 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def tiny_lake(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment of a 12-ticker, 1-year demo lake built by `build_demo`."""
-    from pipelines.historical import build_demo
-
     root = tmp_path_factory.mktemp("live_lake")
-    env = {"LAKE_URI": str(root / "lake"), "TICKERLAKE_DATA_DIR": str(root / "data")}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
-        get_settings.cache_clear()
-        build_demo(n_tickers=TICKERS, years=1, seed=5)
-    get_settings.cache_clear()
-    tables.forget_handles()
-    return env
+    uri, _ = build_demo_lake(root, n_tickers=TICKERS, years=1, seed=5)
+    return {"LAKE_URI": uri, "TICKERLAKE_DATA_DIR": str(root / "data")}
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,9 @@ import pytest
 from websockets.asyncio.client import connect
 
 from lake import queries
-from lake.settings import get_settings
-from pipelines.historical import build_demo
 from pipelines.realtime.simulator import MarketSimulator, SimulatorConfig
 from pipelines.realtime.universe import UNIVERSE_SCHEMA, load_universe
+from tests.conftest import build_demo_lake
 
 pytestmark = pytest.mark.integration
 
@@ -22,14 +21,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A lake of 30 synthetic tickers over one year, built once through `build_demo`."""
-    folder = tmp_path_factory.mktemp("realtime-lake")
-    uri = str(folder / "lake")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LAKE_URI", uri)
-        patch.setenv("TICKERLAKE_DATA_DIR", str(folder / "data"))
-        get_settings.cache_clear()
-        build_demo(n_tickers=30, years=1)
-    get_settings.cache_clear()
+    uri, _ = build_demo_lake(tmp_path_factory.mktemp("realtime-lake"), n_tickers=30, years=1)
     yield uri
 
 

@@ -23,6 +23,7 @@ from pipelines.reconciliation import reconcile_indicators, sample_tickers
 from pipelines.sources import Sources, SyntheticMarketConfig
 from pipelines.sources.massive import MassiveClient
 from pipelines.sources.synthetic import SyntheticMarket
+from tests.conftest import build_demo_lake
 from tests.sources.provider_server import MASSIVE_KEY, ProviderServer
 
 pytestmark = pytest.mark.integration
@@ -37,17 +38,9 @@ MASSIVE_INDICATORS = [
 def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A 30-ticker, 1-year demo lake built once by the real pipeline, with no
     reconciliation run yet (the tests count the runs they make)."""
-    from pipelines.historical import build_demo
-
     root = tmp_path_factory.mktemp("reconcile_lake")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LAKE_URI", str(root / "lake"))
-        env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
-        get_settings.cache_clear()
-        build_demo(n_tickers=30, years=1, seed=5, reconciled_sessions=0)
-    get_settings.cache_clear()
-    tables.forget_handles()
-    return str(root / "lake")
+    uri, _ = build_demo_lake(root, n_tickers=30, years=1, seed=5, reconciled_sessions=0)
+    return uri
 
 
 @pytest.fixture
