@@ -73,3 +73,12 @@ def test_the_worker_writes_every_symbol_to_the_node_owning_it(
     assert [e[1]["symbol"] for e in client.xrange(keys.ALERTS_STREAM)] == ["SYN0005"]
     assert int(client.hgetall(keys.WORKER_STATS_KEY)["written"]) == worker.sink.counters.written
     client.close()
+
+    # What the live pages read, through their own (cluster) client.
+    from app import live_data
+
+    last = live_data.last_values(cluster_url)
+    assert sorted(last["symbol"]) == sorted(symbols) and last["close"].null_count() == 0
+    assert live_data.alerts(cluster_url)["symbol"].to_list() == ["SYN0005"]
+    stats, counters = live_data.health(cluster_url)
+    assert stats.height > 0 and int(counters["written"]) == worker.sink.counters.written
