@@ -32,6 +32,12 @@ class ValidationContext:
       (a big move on a split day is expected).
     - `bars`: `ticker, date, open, close` raw bars around the splits being audited
       (for the splits suite's "matching move" check).
+    - `max_untraded_share`: None when the source sends a bar for every ticker every
+      session (the synthetic market): a missing (ticker, day) is a gap and fails. A
+      share (0-1) when the source sends no bar for a day a ticker did not trade
+      (Massive's grouped daily): a missing (ticker, day) is then a warning, and the
+      batch fails only when a session lacks more than that share of the expected
+      tickers (a truncated download).
     """
 
     start: date | None = None
@@ -55,6 +61,7 @@ class ValidationContext:
             schema={"ticker": pl.String, "date": pl.Date, "open": pl.Float64, "close": pl.Float64}
         )
     )
+    max_untraded_share: float | None = None
 
 
 @lru_cache(maxsize=1)

@@ -74,7 +74,10 @@ def daily_bars_flags(bars: pl.DataFrame, context: ValidationContext) -> pl.DataF
     - `split_on_day` (bool): the context or the batch knows a split that day;
     - `big_move_without_split` (bool): |log_move| > MAX_PLAUSIBLE_LOG_MOVE, no split;
     - `split_like_move_without_split` (bool): the move matches a common split ratio,
-      no split.
+      no split;
+    - `sessions_covered` (bool, the same on every row): with `context.max_untraded_share`
+      set, every session of the range holds at least (1 - that share) of the expected
+      tickers (`expected_tickers`); always true without it.
     """
     frame = bars.sort(_ticker_date_key())
     bounds = batch_range(frame, "date", context)
@@ -140,7 +143,25 @@ def daily_bars_flags(bars: pl.DataFrame, context: ValidationContext) -> pl.DataF
             .alias("split_like_move_without_split"),
         )
         .drop("_day", "_carried", "_context_close", "_delisted")
+        .with_columns(pl.lit(_sessions_covered(frame, sessions, context)).alias("sessions_covered"))
     )
+
+
+def _sessions_covered(bars: pl.DataFrame, sessions: pl.Series, context: ValidationContext) -> bool:
+    """True unless a session of the range lacks more than `max_untraded_share` of the
+    expected tickers (a session with no bar at all lacks them all)."""
+    share = context.max_untraded_share
+    expected = expected_tickers(bars, context)
+    if share is None or not expected or sessions.is_empty():
+        return True
+    present = (
+        bars.filter(pl.col("ticker").is_in(pl.Series(expected, dtype=pl.String).implode()))
+        .group_by("date")
+        .agg(pl.col("ticker").n_unique().alias("present"))
+    )
+    per_session = pl.DataFrame({"date": sessions}).join(present, on="date", how="left")
+    fewest = per_session["present"].fill_null(0).min()
+    return fewest >= (1 - share) * len(expected)
 
 
 def _ticker_date_key() -> pl.Expr:

@@ -122,7 +122,11 @@ def validate(
 
     conformed = contract.conform(frame)
     checked, expected = _with_flags(contract, conformed, context)
-    suite = build_suite(contract, expected_tickers=expected)
+    suite = build_suite(
+        contract,
+        expected_tickers=expected,
+        untraded_days_omitted=context.max_untraded_share is not None,
+    )
     result = run_gx(suite, checked, index_columns=list(contract.key))
     return _report(contract, batch_id, conformed.height, result, list(contract.key)), checked
 

@@ -46,10 +46,19 @@ def _true(column: str, *, severity: str | None = None) -> Expectation:
     return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True], **extra)
 
 
-def daily_bars_expectations(expected_tickers: Sequence[str] = ()) -> list[Expectation]:
+def daily_bars_expectations(
+    expected_tickers: Sequence[str] = (), *, untraded_days_omitted: bool = False
+) -> list[Expectation]:
     """Return the daily_bars checks: keys, positive prices, OHLC consistency, volume,
-    trading days, continuity, and (warnings) implausible moves without a split."""
+    trading days, continuity, and (warnings) implausible moves without a split.
+
+    With `untraded_days_omitted` (a source that sends no bar for a day without trades),
+    continuity per ticker is a warning and whole sessions must be covered instead
+    (`sessions_covered`, see `expectations.flags`).
+    """
     import great_expectations.expectations as gxe
+
+    gap = {"severity": WARNING} if untraded_days_omitted else {}
 
     checks = _keys(DAILY_BARS)
     for price in ("open", "high", "low", "close"):
@@ -73,16 +82,20 @@ def daily_bars_expectations(expected_tickers: Sequence[str] = ()) -> list[Expect
         gxe.ExpectColumnValuesToBeBetween(column="vwap", min_value=0, strict_min=True),
         gxe.ExpectColumnValuesToBeBetween(column="transactions", min_value=0),
         _true("date_is_trading_day"),
-        gxe.ExpectColumnValuesToBeBetween(column="missing_trading_days", min_value=0, max_value=0),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="missing_trading_days", min_value=0, max_value=0, **gap
+        ),
         _true_negated("big_move_without_split"),
         _true_negated("split_like_move_without_split"),
     ]
     if expected_tickers:
         checks.append(
             gxe.ExpectColumnDistinctValuesToContainSet(
-                column="ticker", value_set=list(expected_tickers)
+                column="ticker", value_set=list(expected_tickers), **gap
             )
         )
+    if untraded_days_omitted:
+        checks.append(_true("sessions_covered"))
     return checks
 
 
@@ -167,16 +180,22 @@ def schema_expectations() -> list[Expectation]:
 
 
 def build_suite(
-    contract: TableContract, *, expected_tickers: Sequence[str] = ()
+    contract: TableContract,
+    *,
+    expected_tickers: Sequence[str] = (),
+    untraded_days_omitted: bool = False,
 ) -> ExpectationSuite:
     """Return the GX suite for a silver table (named after it).
 
-    `expected_tickers` (daily_bars only): tickers that must appear in the batch.
+    `expected_tickers` (daily_bars only): tickers that must appear in the batch;
+    `untraded_days_omitted` (daily_bars only): see `daily_bars_expectations`.
     """
     import great_expectations as gx
 
     builders = {
-        DAILY_BARS.name: lambda: daily_bars_expectations(expected_tickers),
+        DAILY_BARS.name: lambda: daily_bars_expectations(
+            expected_tickers, untraded_days_omitted=untraded_days_omitted
+        ),
         TICKERS.name: tickers_expectations,
         SPLITS.name: splits_expectations,
         EARNINGS.name: earnings_expectations,

@@ -52,6 +52,7 @@ from lake.segmentation import segments
 from pipelines.progress import ProgressCallback
 from pipelines.sources import Sources, SyntheticMarketConfig, get_sources, transforms, wire
 from pipelines.sources import calendar as trading_calendar
+from pipelines.sources.base import UNTRADED_SHARE_BY_SOURCE
 
 DATASETS = ("tickers", "daily_bars", "splits", "earnings", "grades", "news")
 
@@ -211,6 +212,9 @@ def load_silver(
     # The gate's context comes from silver (calendar, expected tickers, previous
     # closes, splits), plus this load's own splits when given.
     context = lake_context(contract, frame)
+    if dataset == "daily_bars":
+        source = _batch_source(dataset, batch_id)
+        context = replace(context, max_untraded_share=UNTRADED_SHARE_BY_SOURCE.get(source))
     if dataset == "daily_bars" and splits_batch_id is not None:
         fresh = _silver_batch("splits", splits_batch_id).select(context.splits.columns)
         context = replace(context, splits=pl.concat([context.splits, fresh]).unique())
@@ -501,6 +505,17 @@ def _silver_batch(dataset: str, batch_id: str) -> pl.DataFrame:
     else:
         raw = pl.DataFrame(schema=bronze.schema)
     return _TRANSFORMS[dataset](bronze_to_wire(dataset, raw))
+
+
+def _batch_source(dataset: str, batch_id: str) -> str | None:
+    """Return the `_source` bronze recorded for batch `batch_id` (None when unknown)."""
+    bronze = bronze_contract(dataset)
+    if not tables.exists(bronze):
+        return None
+    names = tables.read(
+        bronze, filters=pl.col("_batch_id") == pl.lit(batch_id), columns=["_source"]
+    )["_source"]
+    return names[0] if names.len() else None
 
 
 def _check_dataset(dataset: str) -> None:

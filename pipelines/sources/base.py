@@ -23,6 +23,13 @@ Progress = Callable[[int, int], None]
 """Called as `progress(done, total)` while a long multi-day fetch advances."""
 
 
+# Sources that send no daily bar for a ticker on a session it did not trade (Massive's
+# grouped daily), with the share of the expected tickers a session may lack before its
+# batch counts as truncated. Any other source sends every ticker every session, and a
+# missing (ticker, session) is a gap. Keyed by the source's `name`, as bronze records it.
+UNTRADED_SHARE_BY_SOURCE: dict[str, float] = {"massive": 0.05}
+
+
 @runtime_checkable
 class BarsSource(Protocol):
     """The Massive/Polygon REST protocol: daily bars, reference data, splits, news."""

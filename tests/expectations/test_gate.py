@@ -211,6 +211,54 @@ def test_gap_at_the_range_start_counts_for_a_ticker_that_was_trading(lake_uri: s
         validate_or_quarantine(DAILY_BARS, bars, batch_id="b", context=context)
 
 
+# A source that sends no bar for a session a ticker did not trade (Massive's grouped daily).
+UNTRADED_OMITTED = 0.1  # a session may lack two of the twenty tickers below
+TWENTY = tuple(f"T{i:02d}" for i in range(20))
+
+
+def _trading_the_day_before(tickers: tuple[str, ...]) -> pl.DataFrame:
+    return pl.DataFrame({"ticker": list(tickers), "close": [50.0] * len(tickers)})
+
+
+def test_an_untraded_session_is_a_warning_for_a_source_that_omits_it(lake_uri: str) -> None:
+    bars = clean_bars(TWENTY)
+    quiet_day = bars["date"].unique().sort()[10]
+    # T03 did not trade one day, T19 not at all in the batch: no bars, no gap in the data.
+    batch = bars.filter(
+        ~((pl.col("ticker") == "T03") & (pl.col("date") == quiet_day))
+        & (pl.col("ticker") != "T19")
+    )
+    context = ValidationContext(
+        previous_closes=_trading_the_day_before(TWENTY), max_untraded_share=UNTRADED_OMITTED
+    )
+
+    report = validate_or_quarantine(DAILY_BARS, batch, batch_id="b", context=context)
+
+    assert report.success
+    warned = {check.name for check in report.warnings}
+    assert "expect_column_values_to_be_between(missing_trading_days)" in warned
+    assert "expect_column_distinct_values_to_contain_set(ticker)" in warned
+    # The same batch from a source that sends every ticker every session is a gap.
+    strict = ValidationContext(previous_closes=_trading_the_day_before(TWENTY))
+    with pytest.raises(ValidationFailed, match="missing_trading_days"):
+        validate_or_quarantine(DAILY_BARS, batch, batch_id="c", context=strict)
+
+
+def test_a_truncated_session_fails_even_for_a_source_that_omits_untraded_days(
+    lake_uri: str,
+) -> None:
+    bars = clean_bars(TWENTY)
+    cut_day = bars["date"].unique().sort()[5]
+    batch = bars.filter(~((pl.col("date") == cut_day) & pl.col("ticker").is_in(TWENTY[:8])))
+    context = ValidationContext(
+        previous_closes=_trading_the_day_before(TWENTY), max_untraded_share=UNTRADED_OMITTED
+    )
+
+    with pytest.raises(ValidationFailed, match=r"sessions_covered"):
+        validate_or_quarantine(DAILY_BARS, batch, batch_id="b", context=context)
+    assert quarantined_batches()["batch_id"].to_list() == ["b"]
+
+
 def test_big_move_without_split_is_a_recorded_warning_not_a_failure(lake_uri: str) -> None:
     bars = clean_bars().with_columns(
         pl.when((pl.col("ticker") == "DDD") & (pl.col("date") >= date(2025, 12, 10)))

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from expectations import VALIDATION_RESULTS, ValidationFailed
+from expectations import VALIDATION_RESULTS, ValidationFailed, latest_results
 from lake import queries, tables
 from lake.schemas import (
     ADJUSTED_BARS,
@@ -20,7 +20,9 @@ from lake.schemas import (
 from pipelines import historical
 from pipelines.sources import Sources, SyntheticMarketConfig
 from pipelines.sources.calendar import trading_days
+from pipelines.sources.massive import MassiveClient
 from pipelines.sources.synthetic import SyntheticMarket
+from tests.sources.provider_server import MASSIVE_KEY, ProviderServer
 
 pytestmark = pytest.mark.integration
 
@@ -166,3 +168,38 @@ def test_bronze_keeps_the_wire_columns_and_load_metadata(lake_uri: str) -> None:
         market.grouped_daily(date(2025, 6, 2), date(2025, 6, 6)).sort("T", "t")
     )
     assert not tables.exists(TICKERS)
+
+
+def test_a_source_omitting_untraded_tickers_loads_and_a_truncated_day_does_not(
+    lake_uri: str,
+) -> None:
+    """Massive's grouped daily has no bar for a ticker without trades that day: the load
+    goes on (a recorded warning); a session missing a large share of tickers does not."""
+    demo = historical.build_demo(n_tickers=25, years=1, seed=11, reconciled_sessions=0)
+    market = SyntheticMarket(historical.synthetic_config())
+    quiet_day = _next_trading_day(date.fromisoformat(demo["end"]))
+    server = ProviderServer(market=market, as_of=quiet_day)
+    httpd = server.start()
+    try:
+        client = MassiveClient(MASSIVE_KEY, base_url=server.base_url, backoff_seconds=0.01)
+        sources = Sources(bars=client, earnings=market, grades=market)
+        tickers = sorted(tables.read(TICKERS)["ticker"])
+        server.untraded = {tickers[3]}
+
+        historical.load_day(quiet_day, sources=sources)
+
+        loaded = tables.read(DAILY_BARS, filters=pl.col("date") == quiet_day)
+        assert set(loaded["ticker"]) == set(tickers) - {tickers[3]}
+        latest = latest_results().filter(pl.col("table") == "daily_bars").row(0, named=True)
+        assert latest["success"] and latest["warnings"] >= 1
+        assert "expect_column_distinct_values_to_contain_set(ticker)" in latest["warning_expectations"]
+
+        truncated_day = _next_trading_day(quiet_day)
+        server.as_of = truncated_day
+        server.untraded = set(tickers[:10])
+        with pytest.raises(ValidationFailed, match="sessions_covered"):
+            historical.load_day(truncated_day, sources=sources)
+        assert tables.read(DAILY_BARS, filters=pl.col("date") == truncated_day).is_empty()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

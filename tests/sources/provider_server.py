@@ -48,6 +48,8 @@ class ProviderServer:
     # Adjusted daily bars (`ticker`, `date`, `close`) the `/v1/indicators/*` endpoints
     # compute on, with TA-Lib (Massive computes on its own adjusted aggregates).
     indicator_bars: pl.DataFrame | None = None
+    # Tickers left out of grouped daily, as Massive leaves out a ticker with no trades.
+    untraded: set[str] = field(default_factory=set)
     _skews: dict[tuple[str, str], float] = field(default_factory=dict)
     _faults: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -168,7 +170,11 @@ class ProviderServer:
                     "error": "this test server serves adjusted=false only",
                 }
             day = date.fromisoformat(parts[-1])
-            rows = self.market.grouped_daily(day, day).to_dicts()
+            rows = [
+                row
+                for row in self.market.grouped_daily(day, day).to_dicts()
+                if row["T"] not in self.untraded
+            ]
             return 200, {
                 "status": "OK",
                 "adjusted": False,
