@@ -50,7 +50,15 @@ import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
 from redis.crc import key_slot
-from redis.exceptions import AskError, MovedError, RedisError, ResponseError
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    MovedError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -75,7 +83,12 @@ STATS_SERIES: tuple[str, ...] = (
     "active_symbols", "messages_per_s", "flush_ms", "dropped", "malformed", "lag_ms",
 )  # fmt: skip
 UNKNOWN_LABEL = "unknown"
-_DISCONNECTED = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+# Redis (or the cluster's map of it) is not reachable right now: hold the batch, retry.
+_DISCONNECTED = (
+    RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, RedisClusterException,
+)  # fmt: skip
+# Replies meaning the cluster is resharding, failing over or down: re-learn and re-send.
+_CLUSTER_MOVING = (AskError, MovedError, ClusterDownError, TryAgainError)
 
 
 def series_key(symbol: str, field: str, timeframe: str = "1s") -> str:
@@ -399,14 +412,15 @@ class RedisSink:
         several)."""
         if self._cluster is not None:
             return
-        self._cluster = _is_cluster(self.client)
-        if self._cluster:
+        if _is_cluster(self.client):
             single, self._client = self.client, RedisCluster.from_url(
                 self.redis_url, socket_connect_timeout=1.0, socket_timeout=5.0
             )
             single.close()
+            self._cluster = True  # only once the cluster client exists (it may fail to)
         else:
             self._quiet_replies = _can_silence_replies(self.client)
+            self._cluster = False
 
     def _write(
         self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]
@@ -523,11 +537,11 @@ class RedisSink:
             answers = _exchange(pools[name], [commands[i] for i in indices], len(indices))
             for index, answer in zip(indices, answers, strict=True):
                 replies[index] = answer
-        if any(isinstance(reply, MovedError | AskError) for reply in replies):
-            # Slots moved (resharding, failover): learn the new map, and let the flush
-            # loop send the batch again (samples and hashes overwrite; nothing is lost).
+        if any(isinstance(reply, _CLUSTER_MOVING) for reply in replies):
+            # Slots moved or a node is down (resharding, failover): learn the new map and
+            # let the flush loop send the batch again (samples and hashes overwrite).
             client.nodes_manager.initialize()
-            raise RedisConnectionError("the cluster moved hash slots; re-sending the batch")
+            raise RedisConnectionError("the cluster is moving hash slots; re-sending the batch")
         return replies
 
     def _missing_series(

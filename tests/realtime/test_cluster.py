@@ -82,3 +82,26 @@ def test_the_worker_writes_every_symbol_to_the_node_owning_it(
     assert live_data.alerts(cluster_url)["symbol"].to_list() == ["SYN0005"]
     stats, counters = live_data.health(cluster_url)
     assert stats.height > 0 and int(counters["written"]) == worker.sink.counters.written
+
+
+def test_a_node_going_down_holds_the_events_and_the_worker_keeps_running(
+    tmp_path: Path, universe: pl.DataFrame
+) -> None:
+    cluster = start_redis_cluster(tmp_path / "cluster")
+    try:
+
+        async def body(market: MarketSimulator, worker: RealtimeWorker) -> None:
+            await eventually(lambda: worker.sink.counters.written >= 200)
+            cluster.nodes[2].stop()
+            await eventually(lambda: worker.sink.counters.failed_flushes >= 3)
+            assert not worker.sink.counters.redis_up
+            received = worker.counters.received
+            await eventually(lambda: worker.counters.received > received + 100)
+            assert worker.sink.pending > 0  # held for when the node is back
+
+        scenario_worker = asyncio.run(
+            scenario(cluster.url, universe, body, simulator=SimulatorConfig(rate=200))
+        )
+        assert scenario_worker.sink.counters.dropped == 0
+    finally:
+        cluster.stop()
