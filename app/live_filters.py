@@ -42,3 +42,14 @@ def stop_when_empty(frame: pl.DataFrame) -> None:
         st.info("No live data yet: start the live path with `make run` "
                 "(or `tickerlake realtime simulate` and `tickerlake realtime worker`).")  # fmt: skip
         st.stop()
+
+
+def live_ticker(symbols: pl.DataFrame) -> str:
+    """Draw the filters for a one-symbol live page and return its symbol; end the page
+    with a note when nothing is live, or no live symbol is in the chosen buckets."""
+    stop_when_empty(symbols)
+    _, ticker = symbol_filter(symbols, need_ticker=True)
+    if ticker is None:
+        st.info("No live symbol in these market-cap buckets.")
+        st.stop()
+    return ticker

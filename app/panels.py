@@ -37,21 +37,18 @@ def chart(
     else:
         st.plotly_chart(figure, key=key, config=PLOTLY_CONFIG)
         state = None
-    st.download_button(
-        "Download CSV",
-        csv_bytes(frame),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    _download(frame, name=name, key=key)
     return state
 
 
 def table(frame: pl.DataFrame, *, name: str, key: str, **column_config: Any) -> None:
     """Show `frame` as a table with its CSV download."""
     st.dataframe(frame, hide_index=True, column_config=column_config or None)
+    _download(frame, name=name, key=key)
+
+
+def _download(frame: pl.DataFrame, *, name: str, key: str) -> None:
+    """The "Download CSV" button for the data behind a chart or table (`<name>.csv`)."""
     st.download_button(
         "Download CSV",
         csv_bytes(frame),

@@ -5,16 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app import live_data, live_figures
-from app.live_filters import REFRESH_S, stop_when_empty, symbol_filter
+from app.live_filters import REFRESH_S, live_ticker
 
 st.title("Live candles")
 url = live_data.redis_url()
 symbols = live_data.last_values(url)
-stop_when_empty(symbols)
-_, ticker = symbol_filter(symbols, need_ticker=True)
-if ticker is None:
-    st.info("No live symbol in these market-cap buckets.")
-    st.stop()
+ticker = live_ticker(symbols)
 resolution = (
     st.segmented_control("Resolution", ["1s", "1m"], default="1s", key="live_resolution") or "1s"
 )

@@ -5,17 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app import live_data, live_figures
-from app.live_filters import REFRESH_S, stop_when_empty, symbol_filter
+from app.live_filters import REFRESH_S, live_ticker
 from pipelines.realtime.candles import MOVING_AVERAGES, with_moving_averages
 
 st.title("Live moving averages")
 url = live_data.redis_url()
 symbols = live_data.last_values(url)
-stop_when_empty(symbols)
-_, ticker = symbol_filter(symbols, need_ticker=True)
-if ticker is None:
-    st.info("No live symbol in these market-cap buckets.")
-    st.stop()
+ticker = live_ticker(symbols)
 left, middle, right = st.columns(3)
 kind = (
     left.segmented_control("Average", list(MOVING_AVERAGES), default="sma", key="live_ma_kind")

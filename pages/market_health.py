@@ -71,35 +71,21 @@ elif choice == "Sectors":
         key="mh_sectors",
     )
 elif choice == "Movers":
-    left, right = st.columns(2)
-    with left:
-        panels.chart(
-            figures.bar_figure(
-                m["top"],
-                x="ticker",
-                y="change_pct",
-                horizontal=True,
-                title=f"Top performers vs previous close ({m['last_day']})",
-                hover=("name", "close"),
-            ),
-            m["top"],
-            name="top_performers",
-            key="mh_top",
-        )
-    with right:
-        panels.chart(
-            figures.bar_figure(
-                m["worst"],
-                x="ticker",
-                y="change_pct",
-                horizontal=True,
-                title=f"Worst performers vs previous close ({m['last_day']})",
-                hover=("name", "close"),
-            ),
-            m["worst"],
-            name="worst_performers",
-            key="mh_worst",
-        )
+    for column, which in zip(st.columns(2), ("top", "worst"), strict=True):
+        with column:
+            panels.chart(
+                figures.bar_figure(
+                    m[which],
+                    x="ticker",
+                    y="change_pct",
+                    horizontal=True,
+                    title=f"{which.capitalize()} performers vs previous close ({m['last_day']})",
+                    hover=("name", "close"),
+                ),
+                m[which],
+                name=f"{which}_performers",
+                key=f"mh_{which}",
+            )
     st.subheader("Mega-cap leaders")
     panels.chart(
         figures.bar_figure(
