@@ -15,7 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from lake.schemas import DAILY_BARS, EARNINGS, GRADES, NEWS, SPLITS, TICKERS, TableContract
+from lake.schemas import (
+    DAILY_BARS,
+    EARNINGS,
+    GRADES,
+    NEWS,
+    SOURCE_COLUMN,
+    SOURCES,
+    SPLITS,
+    TICKERS,
+    TableContract,
+)
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -27,6 +37,8 @@ EARNINGS_HOURS: tuple[str, ...] = ("bmo", "amc", "dmh", "")
 
 
 def _keys(contract: TableContract) -> list[Expectation]:
+    """Key columns not null and unique, and the lineage column: every row says its
+    source, one of `lake.schemas.SOURCES`."""
     import great_expectations.expectations as gxe
 
     checks: list[Expectation] = [
@@ -36,6 +48,10 @@ def _keys(contract: TableContract) -> list[Expectation]:
         checks.append(gxe.ExpectColumnValuesToBeUnique(column=contract.key[0]))
     else:
         checks.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(contract.key)))
+    checks += [
+        gxe.ExpectColumnValuesToNotBeNull(column=SOURCE_COLUMN),
+        gxe.ExpectColumnValuesToBeInSet(column=SOURCE_COLUMN, value_set=list(SOURCES)),
+    ]
     return checks
 
 

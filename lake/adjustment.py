@@ -36,7 +36,8 @@ def adjusted_bars(bars: pl.DataFrame, splits: pl.DataFrame) -> pl.DataFrame:
 
     Prices (open, high, low, close, vwap, dollars) are divided and volume (shares)
     multiplied by `split_factor`, the cumulative ratio of the splits executed after the
-    bar's date (1.0 when none). Rows come back sorted by (ticker, date).
+    bar's date (1.0 when none). Each row keeps its bar's `source` (lineage follows the
+    prices; the splits only scale them). Rows come back sorted by (ticker, date).
     """
     factors = split_factors(splits).with_columns(pl.col("execution_date").alias("date"))
     split_tickers = pl.col("ticker").is_in(factors["ticker"].unique().implode())

@@ -19,7 +19,8 @@ REACTION_DAYS = 10
 
 
 def daily_returns(adjusted_bars: pl.DataFrame) -> pl.DataFrame:
-    """Return `DAILY_RETURNS` rows from split-adjusted bars (ticker, date, close, volume).
+    """Return `DAILY_RETURNS` rows from split-adjusted bars (ticker, date, close, volume,
+    source); each row keeps its bar's `source`.
 
     `pct_change` = (close / previous close − 1) × 100, where the previous close is the
     ticker's previous bar in `adjusted_bars` (null on its first bar, so pass one bar of
@@ -27,7 +28,7 @@ def daily_returns(adjusted_bars: pl.DataFrame) -> pl.DataFrame:
     """
     frame = (
         adjusted_bars.lazy()
-        .select("ticker", "date", "close", "volume")
+        .select("ticker", "date", "close", "volume", "source")
         .sort("ticker", "date")
         # Previous row's close when it belongs to the same ticker: a flat shift is much
         # faster than a windowed one over millions of rows.
@@ -54,7 +55,8 @@ def earnings_reactions(
     report date's own close; before the open (`bmo`), during market hours (`dmh`) or at
     an unknown hour, the close of the trading day before the report date. `path` =
     close / day-0 close, `return_pct` = (path − 1) × 100. Days not traded yet are absent;
-    reports with no bar before them are dropped.
+    reports with no bar before them are dropped. `source` is the report's (the row
+    exists because of the report; the prices' lineage is in `adjusted_bars`).
     """
     bars = (
         adjusted_bars.lazy()
@@ -73,6 +75,7 @@ def earnings_reactions(
             "eps_estimate",
             "eps_actual",
             "surprise_pct",
+            "source",
         )
         .with_columns(
             pl.when(pl.col("hour") == "amc")

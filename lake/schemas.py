@@ -12,6 +12,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
+# Lineage: every silver and gold row says where it came from in a `source` column.
+SOURCE_COLUMN = "source"
+SOURCES: tuple[str, ...] = ("massive", "finnhub", "fmp", "synthetic", "live")
+"""The values `source` takes: `massive` (Massive/Polygon REST: bars, tickers, splits,
+news), `finnhub` (earnings), `fmp` (analyst grades), `synthetic` (the seeded demo
+market, never real), `live` (bars archived from the realtime feed)."""
+
 
 @dataclass(frozen=True)
 class TableContract:
@@ -53,6 +60,7 @@ DAILY_BARS = TableContract(
             "volume": pl.Float64,
             "vwap": pl.Float64,
             "transactions": pl.Int64,
+            "source": pl.String,  # see SOURCES
             "year": pl.Int32,
         }
     ),
@@ -78,6 +86,7 @@ TICKERS = TableContract(
             "shares_outstanding": pl.Float64,
             "list_date": pl.Date,
             "active": pl.Boolean,
+            "source": pl.String,  # see SOURCES
         }
     ),
 )
@@ -92,6 +101,7 @@ SPLITS = TableContract(
             "execution_date": pl.Date,
             "split_from": pl.Float64,
             "split_to": pl.Float64,
+            "source": pl.String,  # see SOURCES
         }
     ),
 )
@@ -112,6 +122,7 @@ EARNINGS = TableContract(
             "surprise_pct": pl.Float64,
             "revenue_estimate": pl.Float64,
             "revenue_actual": pl.Float64,
+            "source": pl.String,  # see SOURCES
         }
     ),
 )
@@ -128,6 +139,7 @@ GRADES = TableContract(
             "previous_grade": pl.String,
             "new_grade": pl.String,
             "action": pl.String,  # upgrade, downgrade, maintain, initiate (lower case)
+            "source": pl.String,  # see SOURCES
         }
     ),
 )
@@ -144,6 +156,7 @@ NEWS = TableContract(
             "title": pl.String,
             "publisher": pl.String,
             "article_url": pl.String,
+            "source": pl.String,  # see SOURCES
         }
     ),
 )
@@ -164,6 +177,7 @@ ADJUSTED_BARS = TableContract(
             "vwap": pl.Float64,
             "transactions": pl.Int64,
             "split_factor": pl.Float64,  # raw price / adjusted price on this date
+            "source": pl.String,  # the silver bar's
         }
     ),
 )
@@ -181,6 +195,7 @@ SEGMENTS = TableContract(
             "avg_dollar_volume": pl.Float64,  # dollars per day over the month
             "liquidity_rank": pl.Int32,  # 1 = most liquid that month
             "liquidity_tier": pl.String,  # high, medium, low
+            "source": pl.String,  # the month's last bar's
         }
     ),
 )
@@ -198,6 +213,7 @@ DAILY_RETURNS = TableContract(
             "pct_change": pl.Float64,  # percent versus prev_close
             "volume": pl.Float64,  # split-adjusted shares
             "dollar_volume": pl.Float64,  # close x volume, dollars
+            "source": pl.String,  # the adjusted bar's
         }
     ),
 )
@@ -221,6 +237,7 @@ EARNINGS_REACTIONS = TableContract(
             "close": pl.Float64,  # split-adjusted, dollars
             "path": pl.Float64,  # close / day-0 close
             "return_pct": pl.Float64,  # (path - 1) x 100
+            "source": pl.String,  # the earnings report's
         }
     ),
 )

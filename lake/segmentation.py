@@ -19,13 +19,14 @@ from lake.schemas import LIQUIDITY_TIERS, SEGMENTS, cap_bucket
 def segments(adjusted_bars: pl.DataFrame, tickers: pl.DataFrame) -> pl.DataFrame:
     """Return `SEGMENTS` rows (one per ticker and calendar month present in the bars).
 
-    `adjusted_bars`: ticker, date, close (dollars, split-adjusted), volume (shares).
+    `adjusted_bars`: ticker, date, close (dollars, split-adjusted), volume (shares),
+    source. A month's `source` is its last bar's, the one whose close sets the market cap.
     `tickers`: ticker, shares_outstanding (today's count; null gives a null market cap
     and bucket).
     """
     monthly = (
         adjusted_bars.lazy()
-        .select("ticker", "date", "close", "volume")
+        .select("ticker", "date", "close", "volume", "source")
         .with_columns(pl.col("date").dt.truncate("1mo").alias("month"))
         # Sorted first so the float sums, hence the output, depend only on the row set
         # (a MERGE then sees a reloaded month as unchanged).
@@ -33,6 +34,7 @@ def segments(adjusted_bars: pl.DataFrame, tickers: pl.DataFrame) -> pl.DataFrame
         .group_by("ticker", "month")
         .agg(
             pl.col("close").last().alias("month_close"),
+            pl.col("source").last(),
             (pl.col("close") * pl.col("volume")).mean().alias("avg_dollar_volume"),
         )
         .join(

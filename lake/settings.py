@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     )
     finnhub_api_key: SecretStr | None = Field(default=None, validation_alias="FINNHUB_API_KEY")
     fmp_api_key: SecretStr | None = Field(default=None, validation_alias="FMP_API_KEY")
+    synthetic: bool | None = Field(
+        default=None,
+        validation_alias="TICKERLAKE_SYNTHETIC",
+        description=(
+            "Unset: the synthetic market serves every dataset when no provider key is set,"
+            " none otherwise. true: it serves every dataset whose key is not set."
+            " false: never (datasets without a key are skipped)."
+        ),
+    )
     massive_base_url: str = Field(
         default="https://api.massive.com", validation_alias="MASSIVE_BASE_URL"
     )

@@ -186,13 +186,21 @@ def demo(
     tickers: int = typer.Option(2500, "--tickers", min=1, help="Synthetic universe size."),
     years: int = typer.Option(4, "--years", min=1, help="Years of trading days."),
     seed: int = typer.Option(7, "--seed", help="Seed of the synthetic market."),
+    force: bool = typer.Option(
+        False, "--force", help="Write the demo even into a lake that holds other data."
+    ),
 ) -> None:
-    """Build the demo lake from the synthetic market (extract → validate → silver → gold)."""
+    """Build the demo lake from the synthetic market (extract → validate → silver → gold).
+
+    Refuses a lake holding rows from any source other than the synthetic market unless
+    --force; every row says its source (`source` column) either way."""
     from pipelines.historical import build_demo
     from pipelines.progress import rich_progress
 
     with rich_progress() as progress:
-        result = build_demo(n_tickers=tickers, years=years, seed=seed, progress=progress)
+        result = build_demo(
+            n_tickers=tickers, years=years, seed=seed, progress=progress, force=force
+        )
     console.print(
         f"Demo lake built: {result['tickers']} tickers, {result['bars']:,} bars, "
         f"{result['start']} .. {result['end']} in {result['seconds']} s"
@@ -211,6 +219,8 @@ def load(
         console.print(f"{result['day']}: skipped ({result['skipped']})")
         return
     console.print(f"{result['start']}: {result['rows']:,} bars loaded")
+    for note in result["skipped_datasets"]:
+        console.print(f"skipped {note}", markup=False)
 
 
 @app.command("backfill")

@@ -6,8 +6,10 @@ and return small JSON-able dicts.
 
 - `extract` fetches one dataset for a date range and appends it to `bronze/<dataset>`
   as received (the provider's wire columns) plus `_batch_id`, `_source`, `_loaded_at`
-  and `_dataset`.
-- `load_silver` turns one bronze batch into its silver contract, validates it
+  and `_dataset`. A dataset no source serves (its provider's key is not set, see
+  `pipelines.sources.get_sources`) is skipped with a note, never faked.
+- `load_silver` turns one bronze batch into its silver contract (every row's `source`
+  is the batch's `_source`), validates it
   (`expectations.validate_or_quarantine`: a failing batch goes to quarantine and
   raises `ValidationFailed`, so nothing of it reaches silver) and MERGEs it on the key.
 - `build_gold` derives split-adjusted bars, monthly segments and the marts.
@@ -19,6 +21,7 @@ and return small JSON-able dicts.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -44,11 +47,13 @@ from lake.schemas import (
     NEWS,
     SEGMENTS,
     SILVER_TABLES,
+    SOURCE_COLUMN,
     SPLITS,
     TICKERS,
     TableContract,
 )
 from lake.segmentation import segments
+from lake.storage import lake_root
 from pipelines.progress import ProgressCallback
 from pipelines.sources import Sources, SyntheticMarketConfig, get_sources, transforms, wire
 from pipelines.sources import calendar as trading_calendar
@@ -72,7 +77,7 @@ _WIRE_SCHEMAS: dict[str, pl.Schema] = {
     "grades": wire.GRADES,
     "news": wire.NEWS,
 }
-_TRANSFORMS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
+_TRANSFORMS: dict[str, Callable[..., pl.DataFrame]] = {
     "tickers": transforms.tickers_frame,
     "daily_bars": transforms.daily_bars_frame,
     "splits": transforms.splits_frame,
@@ -80,6 +85,18 @@ _TRANSFORMS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
     "grades": transforms.grades_frame,
     "news": transforms.news_frame,
 }
+# Which source role serves each dataset (see `pipelines.sources.Sources`).
+ROLES: dict[str, str] = {
+    "tickers": "bars",
+    "daily_bars": "bars",
+    "splits": "bars",
+    "news": "bars",
+    "earnings": "earnings",
+    "grades": "grades",
+}
+# What `extract` returns for a dataset no source serves, followed by the reason; the
+# DAG hands it to `load_silver` like a batch id, which then reports the skip.
+SKIPPED_BATCH = "skipped: "
 BRONZE_METADATA = pl.Schema(
     {
         "_batch_id": pl.String,
@@ -91,6 +108,9 @@ BRONZE_METADATA = pl.Schema(
 # FMP's free tier covers about a hundred large symbols: grades are fetched for the
 # largest tickers by market cap.
 GRADED_TICKERS = 100
+DEMO_SOURCE = "synthetic"
+
+log = logging.getLogger(__name__)
 
 # What has been loaded, so a backfill resumes where it stopped.
 LOAD_LOG = TableContract(
@@ -164,12 +184,19 @@ def extract(
     """Fetch `dataset` for [start, end] and append it to `bronze/<dataset>` as received.
 
     Returns the batch id that `load_silver` takes. `tickers` is a snapshot as of `end`;
-    `grades` covers the largest `GRADED_TICKERS` tickers by market cap.
+    `grades` covers the largest `GRADED_TICKERS` tickers by market cap. When no source
+    serves the dataset, nothing is fetched or written, a warning is logged and the
+    returned id is `SKIPPED_BATCH` + the reason (e.g. `skipped: earnings: FINNHUB_API_KEY
+    not set`), which `load_silver` reports as skipped.
     """
     _check_dataset(dataset)
     if end < start:
         raise TickerlakeError(f"start {start} is after end {end}: pass start <= end")
     sources = _sources(sources)
+    reason = skip_reason(dataset, sources)
+    if reason is not None:
+        log.warning("skipped %s", reason)
+        return SKIPPED_BATCH + reason
     frame, source_name = _fetch(dataset, start, end, sources, progress)
     batch_id = f"{dataset}-{start:%Y%m%d}-{end:%Y%m%d}-{uuid.uuid4().hex[:10]}"
     stored = frame.rename(
@@ -190,10 +217,21 @@ def extract(
     return batch_id
 
 
+def skip_reason(dataset: str, sources: Sources) -> str | None:
+    """Return why `dataset` cannot be extracted from `sources` (`"<dataset>: <KEY> not
+    set"`), or None when a source serves it."""
+    missing = sources.missing(ROLES[dataset])
+    return None if missing is None else f"{dataset}: {missing}"
+
+
 def load_silver(
     dataset: str, batch_id: str, *, splits_batch_id: str | None = None
 ) -> dict[str, Any]:
     """Transform bronze batch `batch_id`, validate it and MERGE it into its silver table.
+
+    Every row's `source` is the one bronze recorded for the batch. A skipped batch
+    (`extract` returned `SKIPPED_BATCH` + reason) loads nothing and returns
+    `{"dataset", "batch_id", "rows": 0, "committed": False, "skipped": reason}`.
 
     For `daily_bars`, `splits_batch_id` names the splits batch extracted for the same
     range: its splits join the validation context, so a price jump on a split day that
@@ -206,6 +244,16 @@ def load_silver(
 
     _check_dataset(dataset)
     contract = SILVER[dataset]
+    if batch_id.startswith(SKIPPED_BATCH):
+        reason = batch_id.removeprefix(SKIPPED_BATCH)
+        log.warning("skipped %s", reason)
+        return {
+            "dataset": dataset,
+            "batch_id": batch_id,
+            "rows": 0,
+            "committed": False,
+            "skipped": reason,
+        }
     frame = _silver_batch(dataset, batch_id)
     if frame.is_empty():
         return {"dataset": dataset, "batch_id": batch_id, "rows": 0, "committed": False}
@@ -270,12 +318,12 @@ def build_gold(start: date, end: date, *, full: bool = False) -> dict[str, Any]:
     lookback = tables.read(
         ADJUSTED_BARS,
         filters=pl.col("date").is_between(pl.lit(start - timedelta(days=10)), pl.lit(end)),
-        columns=["ticker", "date", "close", "volume"],
+        columns=["ticker", "date", "close", "volume", SOURCE_COLUMN],
     )
     returns_source = pl.concat(
         [
             lookback.filter(~pl.col("ticker").is_in(pl.Series(resplit, dtype=pl.String).implode())),
-            adjusted.select("ticker", "date", "close", "volume"),
+            adjusted.select("ticker", "date", "close", "volume", SOURCE_COLUMN),
         ]
     ).unique(subset=["ticker", "date"], keep="last")
     returns = daily_returns(returns_source).filter(
@@ -288,7 +336,7 @@ def build_gold(start: date, end: date, *, full: bool = False) -> dict[str, Any]:
     month_bars = tables.read(
         DAILY_RETURNS,
         filters=pl.col("date").is_between(pl.lit(month_start), pl.lit(_month_end(end))),
-        columns=["ticker", "date", "close", "volume"],
+        columns=["ticker", "date", "close", "volume", SOURCE_COLUMN],
     )
     result["segments"] = tables.merge_upsert(
         SEGMENTS, segments(month_bars, _tickers_or_empty())
@@ -392,7 +440,8 @@ def backfill(
     or daily loads, per `meta/load_log`) is skipped, so re-running after a failure
     continues where it stopped. Ends with `maintain()` when anything was loaded and
     `maintain_after` (a DAG that maintains in its own task passes False).
-    Returns `{"chunks", "loaded", "skipped", "rows"}`.
+    Returns `{"chunks", "loaded", "skipped", "rows", "skipped_datasets"}` (`skipped`:
+    chunks already loaded; `skipped_datasets`: datasets no source serves, with why).
     """
     if end < start:
         raise TickerlakeError(f"start {start} is after end {end}: pass start <= end")
@@ -401,7 +450,8 @@ def backfill(
     sources = _sources(sources)
     chunks = _chunks(start, end, chunk_days)
     loaded_days = _loaded_days()
-    summary = {"chunks": len(chunks), "loaded": 0, "skipped": 0, "rows": 0}
+    summary: dict[str, Any] = {"chunks": len(chunks), "loaded": 0, "skipped": 0, "rows": 0}
+    skipped_datasets: dict[str, None] = {}
     for index, (chunk_start, chunk_end) in enumerate(chunks):
         days = trading_calendar.trading_days(chunk_start, chunk_end)
         if not days or set(days) <= loaded_days:
@@ -410,8 +460,10 @@ def backfill(
             result = _load_range("backfill", chunk_start, chunk_end, sources, progress=None)
             summary["loaded"] += 1
             summary["rows"] += result["rows"]
+            skipped_datasets.update(dict.fromkeys(result["skipped_datasets"]))
         if progress is not None:
             progress("backfill chunks", index + 1, len(chunks))
+    summary["skipped_datasets"] = list(skipped_datasets)
     if summary["loaded"] and maintain_after:
         maintain()
     return summary
@@ -424,8 +476,13 @@ def build_demo(
     seed: int = 7,
     reconciled_sessions: int = 5,
     progress: ProgressCallback | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Build the demo lake from the synthetic market through the same steps as a load.
+
+    Refuses (`TickerlakeError`, nothing written) when the lake holds other data (see
+    `other_data`) unless `force`; with `force` the synthetic rows are merged in beside
+    it, replacing any row with the same key, and every row keeps saying its source.
 
     `years` of NYSE trading days ending at the last completed session, `n_tickers`
     tickers, deterministic for `seed`. Each dataset is extracted, validated and written
@@ -437,6 +494,8 @@ def build_demo(
     """
     from pipelines.sources.synthetic import SyntheticMarket
 
+    if not force:
+        refuse_other_data()
     started = datetime.now(UTC)
     end = trading_calendar.last_completed_session()
     start = trading_calendar.trading_days(
@@ -484,6 +543,48 @@ def _reconcile_recent(
         progress("reconcile indicators", len(days), len(days))
 
 
+def refuse_other_data() -> None:
+    """Raise `TickerlakeError` (one line: what was found, how to proceed) when the lake
+    holds data other than the synthetic demo (see `other_data`)."""
+    found = other_data()
+    if found is not None:
+        raise TickerlakeError(
+            f"the lake at {lake_root()} holds data that is not the synthetic demo "
+            f"({found}); the demo would mix synthetic rows into it. Point LAKE_URI at an "
+            "empty folder, or run `tickerlake demo --force` to write the demo anyway"
+        )
+
+
+def other_data() -> str | None:
+    """Say what in the lake is not the synthetic demo, or return None when nothing is.
+
+    "Other data" is any row of a bronze, silver or gold table whose source is not
+    `synthetic` (bronze `_source`, silver and gold `source`); a row without one (a
+    table written before lineage was recorded) counts as other. Decided from the Delta
+    files' min/max/null-count statistics, so no data file is read. An empty lake, or
+    one that holds only a demo, is not other data. Returns e.g.
+    `"silver/daily_bars has rows from massive"`.
+    """
+    bronze = [(bronze_contract(dataset), "_source") for dataset in DATASETS]
+    lineage = [(contract, SOURCE_COLUMN) for contract in (*SILVER_TABLES, *GOLD_TABLES)]
+    for contract, column in (*lineage, *bronze):
+        if not tables.exists(contract):
+            continue
+        stats = tables.file_stats(contract)
+        if stats.is_empty() or stats["num_records"].sum() == 0:
+            continue
+        low, high, nulls = f"min.{column}", f"max.{column}", f"null_count.{column}"
+        if low not in stats.columns:
+            return f"{contract.path} has rows that do not say their source"
+        names = set(stats[low].to_list()) | set(stats[high].to_list())
+        if None in names or stats[nulls].fill_null(1).sum() > 0:
+            return f"{contract.path} has rows that do not say their source"
+        if names != {DEMO_SOURCE}:
+            others = ", ".join(sorted(names - {DEMO_SOURCE}))
+            return f"{contract.path} has rows from {others}"
+    return None
+
+
 def synthetic_config() -> SyntheticMarketConfig | None:
     """Return the synthetic market the demo lake was built from, or None."""
     if not tables.exists(SYNTHETIC_MARKET):
@@ -500,11 +601,13 @@ def synthetic_config() -> SyntheticMarketConfig | None:
 def _silver_batch(dataset: str, batch_id: str) -> pl.DataFrame:
     """Return bronze batch `batch_id` transformed to its silver contract (maybe empty)."""
     bronze = bronze_contract(dataset)
-    if tables.exists(bronze):
+    if tables.exists(bronze) and not batch_id.startswith(SKIPPED_BATCH):
         raw = tables.read(bronze, filters=pl.col("_batch_id") == pl.lit(batch_id))
     else:
         raw = pl.DataFrame(schema=bronze.schema)
-    return _TRANSFORMS[dataset](bronze_to_wire(dataset, raw))
+    # One batch comes from one source (see `extract`); an empty batch stamps no row.
+    source = raw["_source"][0] if raw.height else DEMO_SOURCE
+    return _TRANSFORMS[dataset](bronze_to_wire(dataset, raw), source=source)
 
 
 def _batch_source(dataset: str, batch_id: str) -> str | None:
@@ -536,6 +639,16 @@ def _fetch(
     sources: Sources,
     progress: ProgressCallback | None,
 ) -> tuple[pl.DataFrame, str]:
+    """Return the dataset's wire frame and the name of the source that served it (the
+    caller has checked `skip_reason`: the dataset's role has a source)."""
+    if dataset == "grades":
+        assert sources.grades is not None
+        tickers = _graded_tickers(sources, end)
+        return sources.grades.grades(tickers, start, end), sources.grades.name
+    if dataset == "earnings":
+        assert sources.earnings is not None
+        return sources.earnings.earnings_calendar(start, end), sources.earnings.name
+    assert sources.bars is not None
     if dataset == "daily_bars":
         report = None
         if progress is not None:
@@ -548,18 +661,18 @@ def _fetch(
         return sources.bars.ticker_details(end), sources.bars.name
     if dataset == "splits":
         return sources.bars.splits(start, end), sources.bars.name
-    if dataset == "news":
-        return sources.bars.news(start, end), sources.bars.name
-    if dataset == "earnings":
-        return sources.earnings.earnings_calendar(start, end), sources.earnings.name
-    return sources.grades.grades(_graded_tickers(sources, end), start, end), sources.grades.name
+    return sources.bars.news(start, end), sources.bars.name
 
 
 def _graded_tickers(sources: Sources, as_of: date) -> list[str]:
     if tables.exists(TICKERS):
         frame = tables.read(TICKERS, columns=["ticker", "market_cap"])
+    elif sources.bars is not None:
+        frame = transforms.tickers_frame(
+            sources.bars.ticker_details(as_of), source=sources.bars.name
+        )
     else:
-        frame = transforms.tickers_frame(sources.bars.ticker_details(as_of))
+        return []  # no tickers known yet, and no bars source to ask
     return (
         frame.sort("market_cap", descending=True, nulls_last=True)
         .head(GRADED_TICKERS)["ticker"]
@@ -597,6 +710,7 @@ def _load_range(
     if progress is not None:
         progress(f"{run}: load {start}..{end}", done, steps)
     rows = int(loads["daily_bars"].get("rows", 0))
+    skipped = [load["skipped"] for load in loads.values() if "skipped" in load]
     tables.write(
         LOAD_LOG,
         pl.DataFrame(
@@ -618,6 +732,7 @@ def _load_range(
         "batch_ids": batch_ids,
         "silver": {name: _small(result) for name, result in loads.items()},
         "gold": gold,
+        "skipped_datasets": skipped,
     }
 
 

@@ -51,14 +51,18 @@ def lake_has_data(settings: Settings) -> bool:
 
 
 def ensure_demo_lake(settings: Settings, echo: Echo) -> None:
-    """Build the synthetic demo lake when the lake is empty (first `make run`)."""
+    """Build the synthetic demo lake when the lake has no gold `adjusted_bars` (first
+    `make run`). Raises `TickerlakeError` before writing anything when the lake holds
+    other data (see `pipelines.historical.other_data`): `tickerlake demo --force` is
+    the way to mix the demo in on purpose."""
     if lake_has_data(settings):
         echo(f"Lake: {settings.lake_uri}")
         return
-    echo(f"Lake {settings.lake_uri} is empty: building the demo lake (synthetic market)")
-    from pipelines.historical import build_demo
+    from pipelines.historical import build_demo, refuse_other_data
     from pipelines.progress import rich_progress
 
+    refuse_other_data()
+    echo(f"Lake {settings.lake_uri} is empty: building the demo lake (synthetic market)")
     with rich_progress() as progress:
         build_demo(progress=progress)
 

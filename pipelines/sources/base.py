@@ -82,13 +82,32 @@ class GradesSource(Protocol):
         ...
 
 
+# The environment variable that enables each role's real client.
+KEY_VARIABLES: dict[str, str] = {
+    "bars": "MASSIVE_API_KEY",
+    "earnings": "FINNHUB_API_KEY",
+    "grades": "FMP_API_KEY",
+}
+
+
 @dataclass(frozen=True)
 class Sources:
-    """The sources one pipeline run reads from (see `pipelines.sources.get_sources`)."""
+    """The sources one pipeline run reads from (see `pipelines.sources.get_sources`).
 
-    bars: BarsSource
-    earnings: EarningsSource
-    grades: GradesSource
+    A role is None when no source serves it (its provider's key is not set and the
+    synthetic market was not chosen): the datasets it serves are skipped, never faked.
+    """
+
+    bars: BarsSource | None
+    earnings: EarningsSource | None
+    grades: GradesSource | None
+
+    def missing(self, role: str) -> str | None:
+        """Return why `role` ("bars", "earnings", "grades") has no source, or None when
+        one serves it."""
+        if getattr(self, role) is not None:
+            return None
+        return f"{KEY_VARIABLES[role]} not set"
 
 
 def _default_end() -> date:

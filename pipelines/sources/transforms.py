@@ -2,14 +2,25 @@
 
 Each function is a declarative map from wire names to ours plus parsing of dates and
 time zones; none does IO. Every output has exactly its contract's schema, so
-`CONTRACT.schema == frame.schema` holds whatever the source.
+`CONTRACT.schema == frame.schema` holds whatever the source. Each takes the `source`
+that served the frame (one of `lake.schemas.SOURCES`, as bronze records it in `_source`)
+and stamps it on every row: the lineage column.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from lake.schemas import DAILY_BARS, EARNINGS, GRADES, NEWS, SPLITS, TICKERS, sic_sector
+from lake.schemas import (
+    DAILY_BARS,
+    EARNINGS,
+    GRADES,
+    NEWS,
+    SOURCE_COLUMN,
+    SPLITS,
+    TICKERS,
+    sic_sector,
+)
 
 EXCHANGE_TZ = "America/New_York"
 
@@ -31,12 +42,16 @@ _ACTION_ALIASES = {
 }
 
 
+def _lineage(source: str) -> pl.Expr:
+    return pl.lit(source, dtype=pl.String).alias(SOURCE_COLUMN)
+
+
 def _iso_date(column: str) -> pl.Expr:
     # Providers send YYYY-MM-DD; some add a time part, which we drop.
     return pl.col(column).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
 
-def daily_bars_frame(wire: pl.DataFrame) -> pl.DataFrame:
+def daily_bars_frame(wire: pl.DataFrame, *, source: str) -> pl.DataFrame:
     """Return `DAILY_BARS` rows from grouped-daily wire rows (`T,o,h,l,c,v,vw,n,t`).
 
     `date` is the New York date of `t` (UTC ms); prices in dollars, volume in shares.
@@ -57,11 +72,12 @@ def daily_bars_frame(wire: pl.DataFrame) -> pl.DataFrame:
         pl.col("v").alias("volume"),
         pl.col("vw").alias("vwap"),
         pl.col("n").alias("transactions"),
+        _lineage(source),
     ).with_columns(pl.col("date").dt.year().alias("year"))
     return DAILY_BARS.conform(frame)
 
 
-def tickers_frame(wire: pl.DataFrame) -> pl.DataFrame:
+def tickers_frame(wire: pl.DataFrame, *, source: str) -> pl.DataFrame:
     """Return `TICKERS` rows from ticker-details wire rows; `sector` is the SIC division."""
     frame = wire.select(
         "ticker",
@@ -79,22 +95,24 @@ def tickers_frame(wire: pl.DataFrame) -> pl.DataFrame:
         ),
         _iso_date("list_date").alias("list_date"),
         pl.col("active").fill_null(True),
+        _lineage(source),
     )
     return TICKERS.conform(frame)
 
 
-def splits_frame(wire: pl.DataFrame) -> pl.DataFrame:
+def splits_frame(wire: pl.DataFrame, *, source: str) -> pl.DataFrame:
     """Return `SPLITS` rows: `split_from` old shares become `split_to` new shares on `execution_date`."""
     frame = wire.select(
         "ticker",
         _iso_date("execution_date").alias("execution_date"),
         "split_from",
         "split_to",
+        _lineage(source),
     )
     return SPLITS.conform(frame)
 
 
-def earnings_frame(wire: pl.DataFrame) -> pl.DataFrame:
+def earnings_frame(wire: pl.DataFrame, *, source: str) -> pl.DataFrame:
     """Return `EARNINGS` rows from Finnhub calendar rows.
 
     `surprise_pct` = (actual − estimate) / |estimate| × 100; null when either EPS is null
@@ -118,11 +136,12 @@ def earnings_frame(wire: pl.DataFrame) -> pl.DataFrame:
         surprise.alias("surprise_pct"),
         pl.col("revenueEstimate").alias("revenue_estimate"),
         pl.col("revenueActual").alias("revenue_actual"),
+        _lineage(source),
     )
     return EARNINGS.conform(frame)
 
 
-def grades_frame(wire: pl.DataFrame) -> pl.DataFrame:
+def grades_frame(wire: pl.DataFrame, *, source: str) -> pl.DataFrame:
     """Return `GRADES` rows from FMP grade rows; `action` lower-cased and normalised to
     upgrade, downgrade, maintain or initiate; an empty previous grade becomes null."""
     action = pl.col("action").str.to_lowercase().str.strip_chars()
@@ -137,11 +156,12 @@ def grades_frame(wire: pl.DataFrame) -> pl.DataFrame:
         .alias("previous_grade"),
         pl.col("newGrade").alias("new_grade"),
         action.replace(_ACTION_ALIASES).alias("action"),
+        _lineage(source),
     )
     return GRADES.conform(frame)
 
 
-def news_frame(wire: pl.DataFrame) -> pl.DataFrame:
+def news_frame(wire: pl.DataFrame, *, source: str) -> pl.DataFrame:
     """Return `NEWS` rows, one per (article, ticker).
 
     The contract's key is `id`, and one article may name several tickers, so `id` is the
@@ -158,5 +178,6 @@ def news_frame(wire: pl.DataFrame) -> pl.DataFrame:
         "title",
         pl.col("publisher.name").alias("publisher"),
         "article_url",
+        _lineage(source),
     )
     return NEWS.conform(frame)
