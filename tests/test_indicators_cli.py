@@ -171,7 +171,7 @@ def test_indicators_for_reads_history_before_start_from_the_lake(lake_uri: str) 
     tables.write(
         ADJUSTED_BARS,
         bars.with_columns(pl.lit(1, dtype=pl.Int64).alias("transactions"),
-                          pl.lit(1.0).alias("split_factor")),
+                          pl.lit(1.0).alias("split_factor"), pl.lit("synthetic").alias("source")),
         mode="overwrite", lake_uri=lake_uri, sort_by=["ticker", "date"],
     )  # fmt: skip
     start, end = date(2022, 1, 3), date(2022, 3, 31)
@@ -193,7 +193,7 @@ def test_cli_reads_a_ticker_from_the_lake_and_names_an_unknown_one(lake_uri: str
     tables.write(
         ADJUSTED_BARS,
         bars.with_columns(pl.lit(1, dtype=pl.Int64).alias("transactions"),
-                          pl.lit(1.0).alias("split_factor")),
+                          pl.lit(1.0).alias("split_factor"), pl.lit("synthetic").alias("source")),
         mode="overwrite", lake_uri=lake_uri,
     )  # fmt: skip
     runner = CliRunner()

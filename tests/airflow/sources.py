@@ -33,7 +33,7 @@ class NegativePriceBars:
     as a broken provider response would; everything else passes through."""
 
     inner: BarsSource
-    name: str = "synthetic-corrupted"
+    name: str = "synthetic"  # its rows are the synthetic market's, one price broken
 
     def grouped_daily(
         self, start: date, end: date, *, progress: Progress | None = None

@@ -37,6 +37,7 @@ def clean_bars(
                     "volume": rng.uniform(1e5, 1e6, len(days)),
                     "vwap": (opens + closes) / 2,
                     "transactions": rng.integers(100, 1000, len(days)),
+                    "source": "synthetic",
                 }
             )
         )
@@ -64,6 +65,7 @@ def clean_tickers(tickers: tuple[str, ...] = TICKER_NAMES) -> pl.DataFrame:
                 "shares_outstanding": [1e7 * (i + 1) for i in range(n)],
                 "list_date": date(2010, 1, 4),
                 "active": True,
+                "source": "massive",
             }
         )
     )
@@ -78,6 +80,7 @@ def clean_splits() -> pl.DataFrame:
                 "execution_date": [date(2025, 11, 17)],
                 "split_from": [1.0],
                 "split_to": [2.0],
+                "source": ["massive"],
             }
         )
     )
@@ -112,6 +115,7 @@ def clean_earnings(tickers: tuple[str, ...] = TICKER_NAMES) -> pl.DataFrame:
                 "surprise_pct": [a - 1.0 if a is not None else None for a in actual],
                 "revenue_estimate": 1e9,
                 "revenue_actual": [1.1e9] * (n - 1) + [None],
+                "source": "finnhub",
             },
             strict=False,
         )
@@ -129,6 +133,7 @@ def clean_grades() -> pl.DataFrame:
                 "previous_grade": ["Hold", None, "Buy"],
                 "new_grade": ["Buy", "Neutral", "Buy"],
                 "action": ["upgrade", "initiate", "maintain"],
+                "source": "fmp",
             }
         )
     )
@@ -145,6 +150,7 @@ def clean_news() -> pl.DataFrame:
                 "title": ["AAA beats", "BBB misses"],
                 "publisher": ["Wire", "Wire"],
                 "article_url": ["https://example.com/1", "https://example.com/2"],
+                "source": "massive",
             }
         ).with_columns(pl.col("published_utc").dt.replace_time_zone("UTC"))
     )

@@ -26,6 +26,7 @@ def bars(tickers: list[str], days: list[date], *, close: float = 10.0) -> pl.Dat
                     "volume": 1000.0 * (1 + t_index),
                     "vwap": price,
                     "transactions": 10,
+                    "source": "synthetic",
                     "year": day.year,
                 }
             )

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from lake import schemas
+from pipelines.historical import ROLES
 from pipelines.sources import transforms, wire
 from pipelines.sources.base import BarsSource, EarningsSource, GradesSource, Sources
 from pipelines.sources.finnhub import FinnhubClient
@@ -97,13 +98,17 @@ def test_fetch_returns_wire_and_transform_returns_contract(
     fetch, wire_schema, transform, contract = DATASETS[dataset]
 
     raw = fetch(sources, small_market)
-    frame = transform(raw)
+    served_by = getattr(sources, ROLES[dataset]).name
+    frame = transform(raw, source=served_by)
 
     assert raw.schema == wire_schema
     assert raw.height > 0
     assert frame.schema == contract.schema
     assert frame.height == raw.height
     assert frame.select(contract.key).is_duplicated().sum() == 0
+    # Lineage: every row names the source that served it.
+    assert frame["source"].unique().to_list() == [served_by]
+    assert served_by in schemas.SOURCES
 
 
 @pytest.mark.parametrize("dataset", list(DATASETS))
@@ -137,7 +142,8 @@ def test_every_source_satisfies_its_protocol(
 
 def test_grouped_daily_dates_are_new_york_sessions(sources: Sources) -> None:
     frame = transforms.daily_bars_frame(
-        sources.bars.grouped_daily(date(2024, 1, 12), date(2024, 1, 16))
+        sources.bars.grouped_daily(date(2024, 1, 12), date(2024, 1, 16)),
+        source=sources.bars.name,
     )
 
     # 2024-01-15 is Martin Luther King Jr. Day: no session.

@@ -213,23 +213,47 @@ def test_earnings_surprises_come_back_in_the_wire_shape(
 @pytest.mark.parametrize(
     ("keys", "expected"),
     [
+        # No key at all: the synthetic market serves everything.
         ({}, ("synthetic", "synthetic", "synthetic")),
-        ({"MASSIVE_API_KEY": "k1"}, ("massive", "synthetic", "synthetic")),
-        ({"FINNHUB_API_KEY": "k2", "FMP_API_KEY": "k3"}, ("synthetic", "finnhub", "fmp")),
+        # Some keys: a role without its key has no source (skipped, never faked).
+        ({"MASSIVE_API_KEY": "k1"}, ("massive", None, None)),
+        ({"FINNHUB_API_KEY": "k2", "FMP_API_KEY": "k3"}, (None, "finnhub", "fmp")),
         (
             {"POLYGON_API_KEY": "k1", "FINNHUB_API_KEY": "k2", "FMP_API_KEY": "k3"},
             ("massive", "finnhub", "fmp"),
         ),
+        # Asked for: the synthetic market fills the roles without a key ...
+        (
+            {"MASSIVE_API_KEY": "k1", "TICKERLAKE_SYNTHETIC": "true"},
+            ("massive", "synthetic", "synthetic"),
+        ),
+        # ... or, refused, serves nothing even with no key set.
+        ({"TICKERLAKE_SYNTHETIC": "false"}, (None, None, None)),
     ],
 )
 def test_get_sources_uses_a_real_client_exactly_where_its_key_is_set(
-    monkeypatch: pytest.MonkeyPatch, keys: dict[str, str], expected: tuple[str, str, str]
+    monkeypatch: pytest.MonkeyPatch, keys: dict[str, str], expected: tuple[str | None, ...]
 ) -> None:
-    for variable in ("MASSIVE_API_KEY", "POLYGON_API_KEY", "FINNHUB_API_KEY", "FMP_API_KEY"):
+    for variable in (
+        "MASSIVE_API_KEY",
+        "POLYGON_API_KEY",
+        "FINNHUB_API_KEY",
+        "FMP_API_KEY",
+        "TICKERLAKE_SYNTHETIC",
+    ):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in keys.items():
         monkeypatch.setenv(variable, value)
 
     sources = get_sources(Settings(_env_file=None))
 
-    assert (sources.bars.name, sources.earnings.name, sources.grades.name) == expected
+    names = tuple(
+        None if role is None else role.name
+        for role in (sources.bars, sources.earnings, sources.grades)
+    )
+    assert names == expected
+    missing = {role: sources.missing(role) for role in ("bars", "earnings", "grades")}
+    for (role, note), name in zip(missing.items(), names, strict=True):
+        assert (note is None) == (name is not None), role
+    if names[1] is None:
+        assert missing["earnings"] == "FINNHUB_API_KEY not set"

@@ -27,7 +27,9 @@ def market() -> SyntheticMarket:
 
 @pytest.fixture(scope="module")
 def bars(market: SyntheticMarket) -> pl.DataFrame:
-    frame = transforms.daily_bars_frame(market.grouped_daily(YEAR.start, YEAR.end))
+    frame = transforms.daily_bars_frame(
+        market.grouped_daily(YEAR.start, YEAR.end), source="synthetic"
+    )
     return frame.sort("ticker", "date").with_columns(
         (pl.col("close") / pl.col("close").shift(1).over("ticker") - 1.0).alias("return")
     )
@@ -104,7 +106,7 @@ def test_bars_cover_exactly_the_nyse_sessions_for_every_ticker(
 
 def test_holidays_of_2024_are_absent() -> None:
     frame = transforms.daily_bars_frame(
-        _small(7).grouped_daily(date(2024, 7, 1), date(2024, 12, 31))
+        _small(7).grouped_daily(date(2024, 7, 1), date(2024, 12, 31)), source="synthetic"
     )
 
     assert date(2024, 7, 4) not in frame["date"].to_list()
@@ -154,7 +156,7 @@ def test_default_market_splits_at_least_one_percent_forward_and_reverse() -> Non
 def test_raw_close_jumps_by_the_split_ratio_on_execution_day(
     market: SyntheticMarket, bars: pl.DataFrame
 ) -> None:
-    splits = transforms.splits_frame(market.splits(YEAR.start, YEAR.end))
+    splits = transforms.splits_frame(market.splits(YEAR.start, YEAR.end), source="synthetic")
     moves = splits.join(
         bars, left_on=["ticker", "execution_date"], right_on=["ticker", "date"]
     ).with_columns(
@@ -172,8 +174,10 @@ def test_raw_close_jumps_by_the_split_ratio_on_execution_day(
 def _reaction_returns(market: SyntheticMarket, bars: pl.DataFrame, shift: int) -> pl.DataFrame:
     """Join each report to the return `shift` sessions after the one it should move."""
     sessions = bars.select("date").unique().sort("date").with_row_index("position")
-    earnings = transforms.earnings_frame(market.earnings_calendar(YEAR.start, YEAR.end))
-    splits = transforms.splits_frame(market.splits(YEAR.start, YEAR.end))
+    earnings = transforms.earnings_frame(
+        market.earnings_calendar(YEAR.start, YEAR.end), source="synthetic"
+    )
+    splits = transforms.splits_frame(market.splits(YEAR.start, YEAR.end), source="synthetic")
     reaction = (
         earnings.join(sessions, left_on="report_date", right_on="date")
         .with_columns(
@@ -210,7 +214,9 @@ def test_post_announcement_returns_follow_the_surprise(
 
 
 def test_every_ticker_reports_every_quarter(market: SyntheticMarket) -> None:
-    earnings = transforms.earnings_frame(market.earnings_calendar(YEAR.start, YEAR.end))
+    earnings = transforms.earnings_frame(
+        market.earnings_calendar(YEAR.start, YEAR.end), source="synthetic"
+    )
 
     per_ticker = earnings.group_by("ticker").agg(pl.len(), pl.col("fiscal_quarter").n_unique())
     assert per_ticker.height == market.universe.height
@@ -235,8 +241,8 @@ def test_eps_nulls_survive_the_transform(market: SyntheticMarket) -> None:
         schema=wire.EARNINGS_CALENDAR,
     )
 
-    synthetic = transforms.earnings_frame(raw)
-    handled = transforms.earnings_frame(handmade)
+    synthetic = transforms.earnings_frame(raw, source="synthetic")
+    handled = transforms.earnings_frame(handmade, source="synthetic")
 
     assert raw["epsEstimate"].null_count() > 0
     assert synthetic.filter(pl.col("eps_estimate").is_null())["surprise_pct"].null_count() == (
@@ -250,7 +256,9 @@ def test_eps_nulls_survive_the_transform(market: SyntheticMarket) -> None:
 def test_grades_cover_about_the_hundred_largest(market: SyntheticMarket) -> None:
     everyone = market.universe["ticker"].to_list()
 
-    grades = transforms.grades_frame(market.grades(everyone, YEAR.start, YEAR.end))
+    grades = transforms.grades_frame(
+        market.grades(everyone, YEAR.start, YEAR.end), source="synthetic"
+    )
 
     largest = set(market.universe.filter(pl.col("cap_rank") <= 100)["ticker"].to_list())
     assert set(grades["ticker"].unique().to_list()) <= largest
@@ -265,8 +273,10 @@ def test_grades_cover_about_the_hundred_largest(market: SyntheticMarket) -> None
 
 
 def test_news_headlines_sit_around_each_tickers_events(market: SyntheticMarket) -> None:
-    news = transforms.news_frame(market.news(YEAR.start, YEAR.end))
-    earnings = transforms.earnings_frame(market.earnings_calendar(YEAR.start, YEAR.end))
+    news = transforms.news_frame(market.news(YEAR.start, YEAR.end), source="synthetic")
+    earnings = transforms.earnings_frame(
+        market.earnings_calendar(YEAR.start, YEAR.end), source="synthetic"
+    )
 
     per_ticker = news.group_by("ticker").len()
     dated = news.with_columns(

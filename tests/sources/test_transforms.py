@@ -25,7 +25,7 @@ def test_bar_dates_are_new_york_dates(t_ms: int, expected: date) -> None:
         [{"T": "AAA", "o": 1, "h": 2, "l": 0.5, "c": 1.5, "v": 10, "t": t_ms}], wire.GROUPED_DAILY
     )
 
-    frame = transforms.daily_bars_frame(raw)
+    frame = transforms.daily_bars_frame(raw, source="massive")
 
     assert frame["date"].to_list() == [expected]
     assert frame["year"].to_list() == [expected.year]
@@ -38,7 +38,7 @@ def test_missing_vwap_and_transactions_stay_null() -> None:
         wire.GROUPED_DAILY,
     )
 
-    frame = transforms.daily_bars_frame(raw)
+    frame = transforms.daily_bars_frame(raw, source="massive")
 
     assert frame["vwap"].to_list() == [None]
     assert frame["transactions"].to_list() == [None]
@@ -67,7 +67,7 @@ def test_tickers_get_their_sic_division_and_shares() -> None:
         wire.TICKER_DETAILS,
     )
 
-    frame = transforms.tickers_frame(raw)
+    frame = transforms.tickers_frame(raw, source="massive")
 
     assert frame["sector"].to_list() == ["Services", "Finance, Insurance & Real Estate"]
     assert frame["shares_outstanding"].to_list() == [5e6, 2e6]
@@ -101,7 +101,7 @@ def test_grade_actions_are_normalised(action: str, expected: str) -> None:
         wire.GRADES,
     )
 
-    frame = transforms.grades_frame(raw)
+    frame = transforms.grades_frame(raw, source="fmp")
 
     assert frame["action"].to_list() == [expected]
     assert frame["previous_grade"].to_list() == [None]
@@ -128,7 +128,7 @@ def test_news_rows_are_keyed_per_article_and_ticker() -> None:
         wire.NEWS,
     )
 
-    frame = transforms.news_frame(raw)
+    frame = transforms.news_frame(raw, source="massive")
 
     assert frame["id"].to_list() == ["abc:AAA", "abc:BBB"]
     assert frame["published_utc"].to_list() == [datetime(2024, 6, 24, 18, 33, 53, tzinfo=UTC)] * 2
@@ -151,6 +151,6 @@ def test_surprise_uses_the_estimates_magnitude() -> None:
         wire.EARNINGS_CALENDAR,
     )
 
-    frame = transforms.earnings_frame(raw)
+    frame = transforms.earnings_frame(raw, source="finnhub")
 
     assert frame["surprise_pct"].to_list() == [50.0]  # a smaller loss than expected is a beat
