@@ -20,7 +20,7 @@ def _splits(*rows: tuple[str, date, float, float]) -> pl.DataFrame:
     return SPLITS.conform(
         pl.DataFrame(
             rows, schema=["ticker", "execution_date", "split_from", "split_to"], orient="row"
-        )
+        ).with_columns(source=pl.lit("massive"))
     )
 
 

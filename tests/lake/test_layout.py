@@ -26,6 +26,7 @@ def _bars(tickers: list[str], days: int, seed: int) -> pl.DataFrame:
             "open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
             "volume": rng.uniform(1e3, 1e6, len(rows)), "vwap": close,
             "transactions": rng.integers(1, 1000, len(rows)), "split_factor": 1.0,
+            "source": "synthetic",
         }
     ).sample(fraction=1.0, shuffle=True, seed=seed)  # fmt: skip
 

@@ -31,6 +31,7 @@ def small_lake(any_lake_uri: str) -> str:
                 "execution_date": [DAYS[10]],
                 "split_from": [1.0],
                 "split_to": [2.0],
+                "source": ["massive"],
             }
         )
     )
@@ -50,6 +51,7 @@ def small_lake(any_lake_uri: str) -> str:
                 "shares_outstanding": [1e8, 1e8, 1e8],
                 "list_date": None,
                 "active": True,
+                "source": "massive",
             },
             schema_overrides={
                 "cik": pl.String,

@@ -57,6 +57,7 @@ def test_segment_market_cap_uses_adjusted_close_across_a_split() -> None:
                 "execution_date": [date(2024, 2, 1)],
                 "split_from": [1.0],
                 "split_to": [2.0],
+                "source": ["massive"],
             }
         )
     )
@@ -117,6 +118,7 @@ def test_earnings_reactions_start_at_the_last_close_before_the_news(
                 "surprise_pct": [20.0],
                 "revenue_estimate": [None],
                 "revenue_actual": [None],
+                "source": ["finnhub"],
             },
             schema_overrides={
                 "hour": pl.String,
@@ -156,6 +158,7 @@ def test_reports_without_enough_history_keep_only_the_days_traded() -> None:
                 "surprise_pct": [0.0, None],
                 "revenue_estimate": [None, None],
                 "revenue_actual": [None, None],
+                "source": ["finnhub", "finnhub"],
             },
             schema_overrides={"revenue_estimate": pl.Float64, "revenue_actual": pl.Float64},
         )

@@ -146,6 +146,7 @@ def _split(ticker: str, day: int) -> pl.DataFrame:
                 "execution_date": [date(2024, 1, 1 + day)],
                 "split_from": [1.0],
                 "split_to": [2.0],
+                "source": ["massive"],
             }
         )
     )
