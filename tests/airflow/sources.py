@@ -27,6 +27,12 @@ def small_market() -> Sources:
     return Sources(bars=market, earnings=market, grades=market)
 
 
+def bars_only_market() -> Sources:
+    """Return the small market for the bars datasets only: earnings and grades have no
+    source, as when only MASSIVE_API_KEY is set (they are skipped, never faked)."""
+    return Sources(bars=_market(), earnings=None, grades=None)
+
+
 @dataclass
 class NegativePriceBars:
     """A bars source that serves the synthetic market's bars with one close negated,

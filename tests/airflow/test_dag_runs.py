@@ -18,7 +18,7 @@ import pytest
 
 from expectations import latest_results, quarantined_batches, read_quarantined
 from lake import tables
-from lake.schemas import ADJUSTED_BARS, DAILY_BARS
+from lake.schemas import ADJUSTED_BARS, DAILY_BARS, EARNINGS, GRADES
 from lake.settings import get_settings
 from pipelines.airflow_env import SOURCES_VARIABLE
 from pipelines.historical import LOAD_LOG
@@ -93,6 +93,21 @@ def test_a_trading_day_loads(
     results = latest_results()
     assert results.filter(pl.col("table") == "daily_bars")["success"].to_list() == [True]
     assert quarantined_batches().is_empty()
+
+
+def test_a_day_without_an_earnings_or_grades_source_loads_the_rest(
+    airflow_home: Path, run_bag, lake_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SOURCES_VARIABLE, "tests.airflow.sources:bars_only_market")
+
+    state, tasks = _run(run_bag, "market_daily", logical_date=_after_close(TRADING_DAY))
+
+    assert state == "success"
+    assert set(tasks.values()) == {"success"}
+    assert tables.read(DAILY_BARS).height == 30
+    assert set(tables.read(ADJUSTED_BARS)["source"]) == {"synthetic"}
+    for skipped in (EARNINGS, GRADES):  # skipped, not faked: no row
+        assert not tables.exists(skipped) or tables.read(skipped).is_empty()
 
 
 def test_a_holiday_skips_everything(

@@ -75,8 +75,8 @@ def _total(counts: dict[str, pl.DataFrame]) -> int:
     return sum(int(frame["len"].sum()) for frame in counts.values())
 
 
-def _has_rows(contract: TableContract) -> bool:
-    return tables.exists(contract) and tables.read(contract, columns=["ticker"]).height > 0
+def _has_rows(contract: TableContract, *, column: str = "source") -> bool:
+    return tables.exists(contract) and tables.read(contract, columns=[column]).height > 0
 
 
 def test_with_only_a_massive_key_no_synthetic_row_is_written_and_the_rest_is_skipped(
@@ -116,8 +116,8 @@ def test_a_skipped_dataset_is_noted_by_extract_and_load_silver(
 
     assert loaded["skipped"] == "earnings: FINNHUB_API_KEY not set"
     assert loaded["rows"] == 0 and not loaded["committed"]
-    assert not tables.exists(historical.bronze_contract("earnings"))
-    assert not tables.exists(EARNINGS)
+    assert not _has_rows(historical.bronze_contract("earnings"), column="_source")
+    assert not _has_rows(EARNINGS)
 
 
 def test_with_no_key_every_row_is_synthetic(lake_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
