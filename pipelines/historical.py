@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
@@ -58,6 +58,9 @@ from pipelines.progress import ProgressCallback
 from pipelines.sources import Sources, SyntheticMarketConfig, get_sources, transforms, wire
 from pipelines.sources import calendar as trading_calendar
 from pipelines.sources.base import UNTRADED_SHARE_BY_SOURCE
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 DATASETS = ("tickers", "daily_bars", "splits", "earnings", "grades", "news")
 
@@ -257,6 +260,7 @@ def load_silver(
     frame = _silver_batch(dataset, batch_id)
     if frame.is_empty():
         return {"dataset": dataset, "batch_id": batch_id, "rows": 0, "committed": False}
+    upgrade_lineage()
     # The gate's context comes from silver (calendar, expected tickers, previous
     # closes, splits), plus this load's own splits when given.
     context = lake_context(contract, frame)
@@ -283,6 +287,7 @@ def build_gold(start: date, end: date, *, full: bool = False) -> dict[str, Any]:
     With `full=True` (or when gold is empty) every gold table is rebuilt from all of
     silver in one write each. Returns row counts per table.
     """
+    upgrade_lineage()
     if full or not tables.exists(ADJUSTED_BARS):
         return _build_gold_full()
     splits = _known_splits()
@@ -494,6 +499,7 @@ def build_demo(
     """
     from pipelines.sources.synthetic import SyntheticMarket
 
+    upgrade_lineage()  # a demo lake from before lineage is still a demo lake
     if not force:
         refuse_other_data()
     started = datetime.now(UTC)
@@ -568,21 +574,74 @@ def other_data() -> str | None:
     bronze = [(bronze_contract(dataset), "_source") for dataset in DATASETS]
     lineage = [(contract, SOURCE_COLUMN) for contract in (*SILVER_TABLES, *GOLD_TABLES)]
     for contract, column in (*lineage, *bronze):
+        names = _sources_seen(contract, column)
+        if None in names:
+            return f"{contract.path} has rows that do not say their source"
+        if names - {DEMO_SOURCE}:
+            return f"{contract.path} has rows from {', '.join(sorted(names - {DEMO_SOURCE}))}"
+    return None
+
+
+def upgrade_lineage() -> list[str]:
+    """Add the `source` column to silver and gold tables written before lineage was
+    recorded; returns the paths of the tables upgraded (empty when none needed it).
+
+    Their rows get `synthetic` when every bronze batch the lake ever loaded came from
+    the synthetic market (silver is only ever written from bronze, so nothing else can
+    be in it), and stay null (unknown) otherwise: a row is never labelled real or
+    synthetic on a guess. Costs one metadata read per table when nothing is to do.
+    """
+    from deltalake.schema import Field, PrimitiveType
+
+    upgraded = []
+    for contract in (*SILVER_TABLES, *GOLD_TABLES):
         if not tables.exists(contract):
             continue
-        stats = tables.file_stats(contract)
-        if stats.is_empty() or stats["num_records"].sum() == 0:
+        # The cached handle answers the common case (nothing to do) without IO.
+        if _has_lineage(tables.open_table(contract)):
             continue
-        low, high, nulls = f"min.{column}", f"max.{column}", f"null_count.{column}"
-        if low not in stats.columns:
-            return f"{contract.path} has rows that do not say their source"
-        names = set(stats[low].to_list()) | set(stats[high].to_list())
-        if None in names or stats[nulls].fill_null(1).sum() > 0:
-            return f"{contract.path} has rows that do not say their source"
-        if names != {DEMO_SOURCE}:
-            others = ", ".join(sorted(names - {DEMO_SOURCE}))
-            return f"{contract.path} has rows from {others}"
-    return None
+        table = tables.open_table(contract, fresh=True)
+        if _has_lineage(table):
+            continue
+        table.alter.add_columns([Field(SOURCE_COLUMN, PrimitiveType("string"), nullable=True)])
+        if _bronze_all_synthetic():
+            tables.open_table(contract, fresh=True).update(
+                updates={SOURCE_COLUMN: f"'{DEMO_SOURCE}'"}, predicate=f"{SOURCE_COLUMN} IS NULL"
+            )
+        tables.open_table(contract, fresh=True)
+        log.warning("added the source column to %s", contract.path)
+        upgraded.append(contract.path)
+    return upgraded
+
+
+def _has_lineage(table: DeltaTable) -> bool:
+    return SOURCE_COLUMN in {field.name for field in table.schema().fields}
+
+
+def _bronze_all_synthetic() -> bool:
+    seen: set[str | None] = set()
+    for dataset in DATASETS:
+        seen |= _sources_seen(bronze_contract(dataset), "_source")
+    return seen == {DEMO_SOURCE}
+
+
+def _sources_seen(contract: TableContract, column: str) -> set[str | None]:
+    """Return the source names the table's file statistics show for `column` (None for
+    rows without one, or a table without the column); empty for a missing or empty table.
+    Statistics give each file's min and max, which name every source of a file holding
+    one or two, and at least two of a file holding more."""
+    if not tables.exists(contract):
+        return set()
+    stats = tables.file_stats(contract)
+    if stats.is_empty() or stats["num_records"].sum() == 0:
+        return set()
+    low, high, nulls = f"min.{column}", f"max.{column}", f"null_count.{column}"
+    if low not in stats.columns:
+        return {None}
+    names: set[str | None] = set(stats[low].to_list()) | set(stats[high].to_list())
+    if stats[nulls].fill_null(1).sum() > 0:
+        names.add(None)
+    return names
 
 
 def synthetic_config() -> SyntheticMarketConfig | None:

@@ -55,12 +55,13 @@ def ensure_demo_lake(settings: Settings, echo: Echo) -> None:
     `make run`). Raises `TickerlakeError` before writing anything when the lake holds
     other data (see `pipelines.historical.other_data`): `tickerlake demo --force` is
     the way to mix the demo in on purpose."""
-    if lake_has_data(settings):
-        echo(f"Lake: {settings.lake_uri}")
-        return
-    from pipelines.historical import build_demo, refuse_other_data
+    from pipelines.historical import build_demo, refuse_other_data, upgrade_lineage
     from pipelines.progress import rich_progress
 
+    if lake_has_data(settings):
+        upgrade_lineage()  # a lake from before lineage gets its `source` column
+        echo(f"Lake: {settings.lake_uri}")
+        return
     refuse_other_data()
     echo(f"Lake {settings.lake_uri} is empty: building the demo lake (synthetic market)")
     with rich_progress() as progress:

@@ -30,6 +30,7 @@ def _earnings(rows: list[dict]) -> pl.DataFrame:
         "eps_estimate": 1.0,
         "eps_actual": 1.1,
         "surprise_pct": 10.0,
+        "source": "finnhub",
     }
     return pl.DataFrame([{**base, **r} for r in rows]).with_columns(
         pl.col("fiscal_year", "fiscal_quarter").cast(pl.Int32)

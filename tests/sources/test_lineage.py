@@ -225,3 +225,65 @@ def test_make_run_refuses_to_build_the_demo_into_a_lake_with_real_rows(
     assert said == []
     assert not tables.exists(ADJUSTED_BARS)
     assert not tables.exists(historical.SYNTHETIC_MARKET)
+
+
+def _strip_lineage() -> None:
+    """Rewrite every silver and gold table without `source`, as a lake built before
+    lineage was recorded holds them."""
+    from deltalake import write_deltalake
+
+    from lake.storage import storage_options, table_uri
+
+    for contract in (*SILVER_TABLES, *GOLD_TABLES):
+        if tables.exists(contract):
+            uri = table_uri(contract)
+            write_deltalake(
+                uri,
+                tables.read(contract).drop("source").to_arrow(),
+                mode="overwrite",
+                schema_mode="overwrite",
+                partition_by=list(contract.partition_by) or None,
+                storage_options=storage_options(uri) or None,
+            )
+    tables.forget_handles()
+
+
+def test_a_demo_lake_from_before_lineage_is_upgraded_to_synthetic(
+    any_lake_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_keys(monkeypatch)
+    demo = historical.build_demo(n_tickers=8, years=1, seed=5, reconciled_sessions=0)
+    rows = _total(_sources_by_table())
+    _strip_lineage()
+
+    upgraded = historical.upgrade_lineage()
+    # make run reuses it, and a later load and demo run on it.
+    ensure_demo_lake(Settings(_env_file=None), lambda line: None)
+    historical.load_day(date.fromisoformat(demo["end"]))
+
+    counts = _sources_by_table()
+    assert len(upgraded) == len(counts) >= 8
+    assert _total(counts) == rows  # rows lost or added: 0
+    assert _rows(counts, source="synthetic") == rows  # rows without a source: 0
+    assert historical.other_data() is None
+    assert historical.upgrade_lineage() == []  # once
+
+
+def test_a_lake_with_real_batches_from_before_lineage_keeps_unknown_sources_unknown(
+    lake_uri: str, provider_server: ProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _only_massive(monkeypatch, provider_server)
+    historical.backfill(START, END, maintain_after=False)
+    before = tables.read(DAILY_BARS).height
+    _strip_lineage()
+
+    # The next load upgrades the tables, then MERGEs its new days beside the old rows.
+    later = historical.backfill(date(2024, 2, 15), date(2024, 2, 21), maintain_after=False)
+
+    bars = tables.read(DAILY_BARS)
+    assert later["rows"] > 0
+    assert bars.height == before + later["rows"]  # rows lost: 0
+    assert bars.filter(pl.col("source").is_null()).height == before  # never guessed
+    assert bars.filter(pl.col("source") == "massive")["date"].min() == date(2024, 2, 15)
+    assert _rows(_sources_by_table(), source="synthetic") == 0
+    assert "do not say their source" in (historical.other_data() or "")
