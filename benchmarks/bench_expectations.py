@@ -26,12 +26,12 @@ REPEATS = 3
 
 
 def _bars() -> pl.DataFrame:
-    from lake.settings import Settings
-    from pipelines.sources import SyntheticMarketConfig, get_sources, transforms
+    from pipelines.sources import SyntheticMarketConfig, transforms
+    from pipelines.sources.synthetic import SyntheticMarket
 
     config = SyntheticMarketConfig(seed=7, n_tickers=N_TICKERS, start=START, end=END)
-    sources = get_sources(Settings(), synthetic=config)
-    return transforms.daily_bars_frame(sources.bars.grouped_daily(START, END))
+    market = SyntheticMarket(config)
+    return transforms.daily_bars_frame(market.grouped_daily(START, END), source=market.name)
 
 
 def _polars_checks(frame: pl.DataFrame) -> pl.DataFrame:

@@ -26,15 +26,15 @@ REPEATS = 7
 
 def _inputs() -> tuple[pl.DataFrame, pl.DataFrame]:
     from lake.schemas import cap_bucket
-    from lake.settings import Settings
-    from pipelines.sources import SyntheticMarketConfig, get_sources, transforms
+    from pipelines.sources import SyntheticMarketConfig, transforms
+    from pipelines.sources.synthetic import SyntheticMarket
 
     config = SyntheticMarketConfig(seed=7, n_tickers=N_TICKERS, start=START - LOOKBACK, end=END)
-    bars = get_sources(Settings(), synthetic=config).bars
-    closes = transforms.daily_bars_frame(bars.grouped_daily(START - LOOKBACK, END)).select(
-        "ticker", "date", "close", "volume"
-    )
-    tickers = transforms.tickers_frame(bars.ticker_details(END))
+    bars = SyntheticMarket(config)
+    closes = transforms.daily_bars_frame(
+        bars.grouped_daily(START - LOOKBACK, END), source=bars.name
+    ).select("ticker", "date", "close", "volume")
+    tickers = transforms.tickers_frame(bars.ticker_details(END), source=bars.name)
     dollar = closes.group_by("ticker").agg((pl.col("close") * pl.col("volume")).mean().alias("adv"))
     universe = (
         tickers.select("ticker", "name", "sector", "market_cap")

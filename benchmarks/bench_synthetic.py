@@ -48,7 +48,7 @@ def run() -> list[str]:
     reference_s = _median_seconds(random_walk)
     market = SyntheticMarket(config)
     wire = market.grouped_daily(config.start, config.end)
-    transform_s = _median_seconds(lambda: transforms.daily_bars_frame(wire))
+    transform_s = _median_seconds(lambda: transforms.daily_bars_frame(wire, source=market.name))
     started = time.perf_counter()
     market.earnings_calendar(config.start, config.end)
     market.splits(config.start, config.end)
