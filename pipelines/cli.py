@@ -241,6 +241,8 @@ def backfill_command(
         f"Backfill: {result['loaded']} chunks loaded, {result['skipped']} already there, "
         f"{result['rows']:,} bars"
     )
+    for note in result["skipped_datasets"]:
+        console.print(f"skipped {note}", markup=False)
 
 
 @app.command("maintain")
