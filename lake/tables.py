@@ -409,7 +409,9 @@ def optimize(
     uri = table_uri(contract, lake_uri=lake_uri)
     if sort_by:
         result = _with_commit_retries(
-            contract, "sorted rewrite", lambda: _rewrite_sorted(contract, uri, list(sort_by))
+            contract,
+            "sorted rewrite",
+            lambda: rewrite_sorted(contract, _snapshot(contract, uri), list(sort_by)),
         )
     else:
         result = _with_commit_retries(
@@ -419,6 +421,16 @@ def optimize(
     return result
 
 
+def snapshot(contract: TableContract, *, lake_uri: str | None = None) -> DeltaTable:
+    """Return a new handle on the table's latest version, not shared with the read cache
+    (what a maintenance commit is checked against). Raises `TableMissing`."""
+    uri = table_uri(contract, lake_uri=lake_uri)
+    try:
+        return _snapshot(contract, uri)
+    except TableNotFoundError as exc:
+        raise TableMissing(f"The lake has no table {contract.path} at {uri}") from exc
+
+
 def _snapshot(contract: TableContract, uri: str) -> DeltaTable:
     # A private handle, never the shared cached one: another thread's write refreshes
     # the cached handle, which would move the snapshot this commit is checked against.
@@ -426,15 +438,19 @@ def _snapshot(contract: TableContract, uri: str) -> DeltaTable:
         return DeltaTable(uri, storage_options=storage_options(uri) or None)
 
 
-def _rewrite_sorted(contract: TableContract, uri: str, sort_by: list[str]) -> dict[str, Any]:
-    """Rewrite the files of one snapshot sorted by `sort_by`, committed against it.
+def rewrite_sorted(
+    contract: TableContract, snapshot: DeltaTable, sort_by: Sequence[str]
+) -> dict[str, Any]:
+    """Rewrite the rows of `snapshot` (a handle at version N) sorted by `sort_by`, as one
+    commit checked against N. Returns the files added and removed and N.
 
     An overwrite through a handle opened at version N removes exactly N's files (not the
-    latest version's), and delta-rs checks the commit against N: a concurrent append or
-    insert-only MERGE stays; a concurrent commit that removed one of N's files raises
-    `CommitFailedError` (the caller retries from a fresh snapshot).
+    latest version's): rows a concurrent append or insert-only MERGE committed after N
+    stay. A concurrent commit that removed one of N's files (an update of existing rows)
+    makes delta-rs raise `CommitFailedError` and nothing is committed; `optimize` then
+    redoes the rewrite from a fresh snapshot.
     """
-    snapshot = _snapshot(contract, uri)
+    sort_by = list(sort_by)
     files = snapshot.file_uris()
     if not files:
         return {"sort_by": sort_by, "numFilesAdded": 0, "numFilesRemoved": 0}

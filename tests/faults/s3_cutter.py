@@ -1,46 +1,56 @@
-"""A TCP proxy on loopback in front of the S3 endpoint that can cut the lake off mid-commit.
+"""A TCP proxy on loopback in front of the S3 endpoint that cuts the lake off mid-commit.
 
-Run as its own process (`python -m tests.faults.s3_cutter LISTEN_PORT TARGET_PORT`): delta-rs
-holds the GIL during some S3 calls, so a proxy thread inside the test process could stall.
+Runs as its own process (`python -m tests.faults.s3_cutter LISTEN_PORT TARGET_PORT`):
+delta-rs holds the GIL during some S3 calls, so a proxy thread inside the test process
+could stall. Commands come one per line on stdin, each answered on stdout:
 
-- SIGUSR1 arms it: the first request that PUTs an object under `_delta_log/` (a commit)
-  is never forwarded; its connection and every other one are dropped and new
-  connections are closed at once — the endpoint has gone away mid-commit. It prints
-  `tripped` on stdout when that happens.
-- SIGUSR2 heals it: connections are forwarded again.
+- `arm before`: the first request that PUTs an object under `_delta_log/` (the commit)
+  is never forwarded; every connection is then dropped and new ones are closed at
+  once: the endpoint went away just before the commit. Prints `tripped` when it happens.
+- `arm after`: the commit request is forwarded, but the endpoint goes away before its
+  answer comes back (the commit landed; the writer cannot know).
+- `heal`: connections are forwarded again. Prints `healed`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import sys
+import threading
+from dataclasses import dataclass, field
 
 COMMIT_PUT = re.compile(rb"PUT [^ ]*/_delta_log/")
 
 
+@dataclass
+class Connection:
+    writers: tuple[asyncio.StreamWriter, asyncio.StreamWriter]
+    commit_sent: bool = False
+
+
+@dataclass
 class Cutter:
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.armed = False
-        self.down = False
-        self.writers: set[asyncio.StreamWriter] = set()
+    target_port: int
+    armed: str | None = None  # "before" | "after"
+    down: bool = False
+    connections: set[int] = field(default_factory=set)
+    open: dict[int, Connection] = field(default_factory=dict)
 
-    def arm(self) -> None:
-        self.armed = True
-        print("armed", flush=True)
-
-    def heal(self) -> None:
-        self.armed = False
-        self.down = False
-        print("healed", flush=True)
+    def command(self, line: str) -> None:
+        words = line.split()
+        if words[:1] == ["arm"]:
+            self.armed = words[1]
+            print(f"armed {words[1]}", flush=True)
+        elif words == ["heal"]:
+            self.armed, self.down = None, False
+            print("healed", flush=True)
 
     def trip(self) -> None:
-        self.armed = False
-        self.down = True
-        for writer in list(self.writers):
-            writer.transport.abort()
+        self.armed, self.down = None, True
+        for connection in list(self.open.values()):
+            for writer in connection.writers:
+                writer.transport.abort()
         print("tripped", flush=True)
 
     async def handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
@@ -52,27 +62,48 @@ class Cutter:
         except OSError:
             client_w.transport.abort()
             return
-        self.writers.update((client_w, server_w))
+        connection = Connection(writers=(client_w, server_w))
+        self.open[id(connection)] = connection
         await asyncio.gather(
-            self.pipe(client_r, server_w, inspect=True), self.pipe(server_r, client_w)
+            self.upstream(client_r, server_w, connection),
+            self.downstream(server_r, client_w, connection),
         )
-        self.writers.difference_update((client_w, server_w))
+        self.open.pop(id(connection), None)
 
-    async def pipe(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, inspect: bool = False
+    async def upstream(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, connection: Connection
     ) -> None:
         tail = b""
         try:
             while chunk := await reader.read(65536):
                 if self.down:
                     break
-                if inspect and self.armed and COMMIT_PUT.search(tail + chunk):
-                    self.trip()
-                    break
+                if self.armed and COMMIT_PUT.search(tail + chunk):
+                    if self.armed == "before":
+                        self.trip()
+                        break
+                    connection.commit_sent = True
                 tail = chunk[-256:]
                 writer.write(chunk)
                 await writer.drain()
-        except (ConnectionError, OSError):
+        except OSError:
+            pass
+        finally:
+            writer.transport.abort()
+
+    async def downstream(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, connection: Connection
+    ) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                if self.down:
+                    break
+                if connection.commit_sent:  # the commit's answer: lose it
+                    self.trip()
+                    break
+                writer.write(chunk)
+                await writer.drain()
+        except OSError:
             pass
         finally:
             writer.transport.abort()
@@ -81,8 +112,12 @@ class Cutter:
 async def main(listen_port: int, target_port: int) -> None:
     cutter = Cutter(target_port)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGUSR1, cutter.arm)
-    loop.add_signal_handler(signal.SIGUSR2, cutter.heal)
+
+    def read_commands() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(cutter.command, line)
+
+    threading.Thread(target=read_commands, daemon=True).start()
     server = await asyncio.start_server(cutter.handle, "127.0.0.1", listen_port)
     print("ready", flush=True)
     async with server:
