@@ -27,7 +27,7 @@ from datetime import date
 from typing import Any, Literal, TypeVar
 
 import polars as pl
-from deltalake import DeltaTable, WriterProperties, write_deltalake
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from tenacity import (
     RetryError,
@@ -59,6 +59,8 @@ MIN_RETENTION_HOURS = 168
 # A commit that conflicts with a concurrent writer's is redone from a fresh snapshot
 # this many times in all before the error reaches the user.
 COMMIT_ATTEMPTS = 6
+# Commit metadata of a sorted rewrite: the version whose rows it rewrote.
+READ_VERSION_KEY = "tickerlake.readVersion"
 
 
 class TableMissing(TickerlakeError):
@@ -466,6 +468,11 @@ def rewrite_sorted(
             partition_by=list(contract.partition_by) or None,
             writer_properties=_writer_properties(),
             target_file_size=_target_file_bytes(data),
+            # Recorded in the commit, so the history shows what the rewrite was checked
+            # against (a load may have committed in between: its rows stay).
+            commit_properties=CommitProperties(
+                custom_metadata={READ_VERSION_KEY: str(read_version)}
+            ),
         )
     return {
         "sort_by": sort_by,
