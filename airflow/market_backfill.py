@@ -20,6 +20,7 @@ from pipelines.dag_defaults import (
     DEFAULT_ARGS,
     GOLD_ASSETS,
     SILVER_ASSETS,
+    WRITERS_POOL,
     task_sources,
 )
 
@@ -62,7 +63,7 @@ def market_backfill() -> None:
             cursor = last + timedelta(days=1)
         return chunks
 
-    @task(max_active_tis_per_dag=1)
+    @task(max_active_tis_per_dag=1, pool=WRITERS_POOL)
     def load_chunk(chunk: dict[str, str]) -> dict[str, Any]:
         """Load one chunk end to end (skipped inside when already loaded); a quarantined
         batch fails the chunk at once, without retries."""
@@ -81,7 +82,7 @@ def market_backfill() -> None:
         except ValidationFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 
-    @task(outlets=[*SILVER_ASSETS.values(), *GOLD_ASSETS])
+    @task(outlets=[*SILVER_ASSETS.values(), *GOLD_ASSETS], pool=WRITERS_POOL)
     def maintain() -> dict[str, Any]:
         """Compact and re-cluster the tables once after all chunks."""
         from pipelines.historical import maintain as maintain_tables

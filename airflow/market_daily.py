@@ -4,6 +4,9 @@ trading_day (skips the whole run on holidays) → extract every dataset to bronz
 validate and MERGE each into silver (a failing batch is quarantined and fails the run,
 without retries) → build gold → reconcile indicators (pipelines.reconciliation).
 
+Every task that writes beyond bronze runs in the `lake_writers` pool (one slot, shared
+with market_backfill and market_maintenance).
+
 Tasks hand each other only small values (the day, bronze batch ids); the data moves
 through the lake, so the DAG runs unchanged on the Celery or Kubernetes executors.
 Heavy imports happen inside the tasks, so parsing this file stays fast.
@@ -23,6 +26,7 @@ from pipelines.dag_defaults import (
     DEFAULT_ARGS,
     GOLD_ASSETS,
     SILVER_ASSETS,
+    WRITERS_POOL,
     task_sources,
 )
 
@@ -69,7 +73,7 @@ def market_daily() -> None:
         when = date.fromisoformat(day)
         return extract_to_bronze(dataset, when, when, sources=task_sources())
 
-    @task
+    @task(pool=WRITERS_POOL)
     def load_silver(
         dataset: str, batch_id: str, splits_batch_id: str | None = None
     ) -> dict[str, Any]:
@@ -84,15 +88,19 @@ def market_daily() -> None:
         except ValidationFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 
-    @task(outlets=GOLD_ASSETS)
+    @task(outlets=GOLD_ASSETS, pool=WRITERS_POOL)
     def build_gold(day: str) -> dict[str, Any]:
-        """Rebuild the gold tables the day touches."""
+        """Rebuild the gold tables the day touches; create (empty) every contract table
+        the loads left unwritten, so the lake holds all of them from the first run."""
         from pipelines.historical import build_gold as build
+        from pipelines.historical import create_missing_tables
 
         when = date.fromisoformat(day)
-        return build(when, when)
+        result = build(when, when)
+        result["created_empty"] = create_missing_tables()
+        return result
 
-    @task
+    @task(pool=WRITERS_POOL)
     def reconcile_indicators(day: str) -> dict[str, Any]:
         """Recompute indicators for a sample of tickers and append their agreement with
         TA-Lib (and Massive, when its key is set) to quality/indicator_reconciliation."""

@@ -6,26 +6,43 @@ folder and on `s3://` (see lake/storage.py). Reads go through a cache of open
 read of one ticker itself, so a handle is kept per table URI and brought up to date
 with `update_incremental()` (only the new log entries) at most every
 `HANDLE_REFRESH_SECONDS`, and immediately after every write made by this process.
+
+Concurrent writers: every commit goes through delta-rs's conflict checker against the
+version its writer read (on S3 the version file is created with a conditional put, see
+lake/storage.py). Maintenance commits against the snapshot it read and removes exactly
+that snapshot's files, so a load committed meanwhile stays; a commit that does conflict
+(e.g. two writers rewriting the same file) is retried from a fresh snapshot. A lake that
+cannot be reached mid-write raises `LakeUnavailable` and leaves the table at its last
+committed version.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import polars as pl
-from deltalake import DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from lake.errors import TickerlakeError
 from lake.schemas import TableContract
 from lake.storage import storage_options, table_uri
 
 WriteMode = Literal["append", "overwrite"]
+_T = TypeVar("_T")
 
 # How stale a cached handle may be before a read checks the log for new versions.
 HANDLE_REFRESH_SECONDS = 1.0
@@ -35,10 +52,31 @@ ROW_GROUP_ROWS = 16_384
 # Files of a few hundred thousand rows (DESIGN.md): few enough to list fast, small
 # enough that file statistics on (ticker, date) prune a one-ticker read to one file.
 FILE_ROWS = 250_000
+# Vacuum keeps the files of every version from the last 7 days (delta-rs's and Delta's
+# default) unless forced: a reader or writer still working from an older snapshot
+# finds its files.
+MIN_RETENTION_HOURS = 168
+# A commit that conflicts with a concurrent writer's is redone from a fresh snapshot
+# this many times in all before the error reaches the user.
+COMMIT_ATTEMPTS = 6
+# Commit metadata of a sorted rewrite: the version whose rows it rewrote.
+READ_VERSION_KEY = "tickerlake.readVersion"
 
 
 class TableMissing(TickerlakeError):
     """The table has not been written yet."""
+
+
+class LakeUnavailable(TickerlakeError):
+    """The lake's storage could not be reached or refused the operation (a service outage,
+    not bad input). Nothing was committed: the table reads at its last version."""
+
+    kind = "service"
+
+
+class CommitConflict(TickerlakeError):
+    """Concurrent writers kept committing conflicting changes; nothing of this write was
+    committed."""
 
 
 @dataclass
@@ -79,7 +117,8 @@ def open_table(
         handle = _handles.get(uri)
     if handle is None:
         try:
-            table = DeltaTable(uri, storage_options=storage_options(uri) or None)
+            with _storage_errors(contract, "open"):
+                table = DeltaTable(uri, storage_options=storage_options(uri) or None)
         except TableNotFoundError as exc:
             raise TableMissing(
                 f"The lake has no table {contract.path} at {uri}: build it with "
@@ -89,7 +128,8 @@ def open_table(
         with _handles_lock:
             _handles[uri] = handle
     elif fresh or now - handle.checked_at > HANDLE_REFRESH_SECONDS:
-        handle.table.update_incremental()
+        with _storage_errors(contract, "refresh"):
+            handle.table.update_incremental()
         handle.checked_at = now
     return handle.table
 
@@ -225,18 +265,37 @@ def write(
     if sort_by:
         data = data.sort(list(sort_by))
     uri = table_uri(contract, lake_uri=lake_uri)
-    write_deltalake(
-        uri,
-        data.to_arrow(),
-        mode=mode,
-        partition_by=list(contract.partition_by) or None,
-        predicate=predicate,
-        storage_options=storage_options(uri) or None,
-        writer_properties=_writer_properties(),
-        target_file_size=_target_file_bytes(data),
-        schema_mode="overwrite" if mode == "overwrite" and predicate is None else None,
-    )
+    with _storage_errors(contract, "write"):
+        write_deltalake(
+            uri,
+            data.to_arrow(),
+            mode=mode,
+            partition_by=list(contract.partition_by) or None,
+            predicate=predicate,
+            storage_options=storage_options(uri) or None,
+            writer_properties=_writer_properties(),
+            target_file_size=_target_file_bytes(data),
+            schema_mode="overwrite" if mode == "overwrite" and predicate is None else None,
+        )
     return open_table(contract, lake_uri=lake_uri, fresh=True).version()
+
+
+def create_empty(contract: TableContract, *, lake_uri: str | None = None) -> bool:
+    """Create `contract`'s table with its schema and no rows when it does not exist yet,
+    so every engine reading the lake finds it. Returns True when it was created."""
+    if exists(contract, lake_uri=lake_uri):
+        return False
+    uri = table_uri(contract, lake_uri=lake_uri)
+    with _storage_errors(contract, "create"):
+        DeltaTable.create(
+            uri,
+            schema=pl.DataFrame(schema=contract.schema).to_arrow().schema,
+            mode="ignore",  # a concurrent creator won: its table is the same
+            partition_by=list(contract.partition_by) or None,
+            storage_options=storage_options(uri) or None,
+        )
+    open_table(contract, lake_uri=lake_uri, fresh=True)
+    return True
 
 
 @dataclass(frozen=True)
@@ -268,11 +327,21 @@ def merge_upsert(
 
     Rows equal to what the table holds are dropped before the MERGE, so loading the
     same data twice commits nothing the second time (same rows, same version).
-    Duplicate keys inside `frame` keep the last occurrence.
+    Duplicate keys inside `frame` keep the last occurrence. A MERGE that conflicts with a
+    concurrent commit (maintenance rewrote the files it read) is redone from the new
+    version, so it never lands twice; raises `CommitConflict` after `COMMIT_ATTEMPTS`.
     """
     data = contract.conform(frame).unique(
         subset=list(contract.key), keep="last", maintain_order=True
     )
+    return _with_commit_retries(
+        contract, "MERGE", lambda: _merge_once(contract, data, lake_uri=lake_uri)
+    )
+
+
+def _merge_once(
+    contract: TableContract, data: pl.DataFrame, *, lake_uri: str | None
+) -> MergeResult:
     key = list(contract.key)
     if not exists(contract, lake_uri=lake_uri):
         if data.is_empty():
@@ -291,18 +360,19 @@ def merge_upsert(
     existing_keys = changed.join(current.select(key), on=key, how="semi", nulls_equal=True).height
 
     predicate = " AND ".join([f"t.{name} = s.{name}" for name in key] + _sql_bounds(contract, data))
-    (
-        table.merge(
-            changed.to_arrow(),
-            predicate=predicate,
-            source_alias="s",
-            target_alias="t",
-            writer_properties=_writer_properties(),
+    with _storage_errors(contract, "MERGE"):
+        (
+            table.merge(
+                changed.to_arrow(),
+                predicate=predicate,
+                source_alias="s",
+                target_alias="t",
+                writer_properties=_writer_properties(),
+            )
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
         )
-        .when_matched_update_all()
-        .when_not_matched_insert_all()
-        .execute()
-    )
     new_version = open_table(contract, lake_uri=lake_uri, fresh=True).version()
     return MergeResult(
         inserted=changed.height - existing_keys,
@@ -329,52 +399,134 @@ def optimize(
     every row group inside it, then holds a narrow ticker range, so file and row-group
     statistics prune all but one or two row groups. delta-rs's Z-order on a single
     string column narrows the files but leaves rows interleaved inside them (a ticker
-    spread over a dozen row groups: about 3x slower to read). The sorted rewrite is an
-    overwrite of the snapshot it read, so run maintenance when no load is writing
-    (the DAGs run one at a time).
+    spread over a dozen row groups: about 3x slower to read).
+
+    Safe beside loads: every variant commits against the version it read and removes
+    only that version's files, so rows a load commits meanwhile stay (in their own new
+    file until the next run). A load that rewrote a file this run also read (an update
+    of existing rows) makes the commit conflict; it is redone from the new version.
     """
     if not exists(contract, lake_uri=lake_uri):
         return {"skipped": "missing"}
-    table = open_table(contract, lake_uri=lake_uri, fresh=True)
+    uri = table_uri(contract, lake_uri=lake_uri)
     if sort_by:
-        before = len(table.file_uris())
-        write(
+        result = _with_commit_retries(
             contract,
-            read(contract, lake_uri=lake_uri),
-            mode="overwrite",
-            sort_by=sort_by,
-            lake_uri=lake_uri,
-        )
-        after = len(open_table(contract, lake_uri=lake_uri, fresh=True).file_uris())
-        return {"sort_by": list(sort_by), "numFilesAdded": after, "numFilesRemoved": before}
-    target = _target_file_bytes_for_rows(contract, FILE_ROWS)
-    if zorder_by:
-        metrics = table.optimize.z_order(
-            list(zorder_by), target_size=target, writer_properties=_writer_properties()
+            "sorted rewrite",
+            lambda: rewrite_sorted(contract, _snapshot(contract, uri), list(sort_by)),
         )
     else:
-        metrics = table.optimize.compact(target_size=target, writer_properties=_writer_properties())
+        result = _with_commit_retries(
+            contract, "optimize", lambda: _compact(contract, uri, list(zorder_by or []))
+        )
     open_table(contract, lake_uri=lake_uri, fresh=True)
-    return {"zorder_by": list(zorder_by or []), **metrics}
+    return result
+
+
+def snapshot(contract: TableContract, *, lake_uri: str | None = None) -> DeltaTable:
+    """Return a new handle on the table's latest version, not shared with the read cache
+    (what a maintenance commit is checked against). Raises `TableMissing`."""
+    uri = table_uri(contract, lake_uri=lake_uri)
+    try:
+        return _snapshot(contract, uri)
+    except TableNotFoundError as exc:
+        raise TableMissing(f"The lake has no table {contract.path} at {uri}") from exc
+
+
+def _snapshot(contract: TableContract, uri: str) -> DeltaTable:
+    # A private handle, never the shared cached one: another thread's write refreshes
+    # the cached handle, which would move the snapshot this commit is checked against.
+    with _storage_errors(contract, "open"):
+        return DeltaTable(uri, storage_options=storage_options(uri) or None)
+
+
+def rewrite_sorted(
+    contract: TableContract, snapshot: DeltaTable, sort_by: Sequence[str]
+) -> dict[str, Any]:
+    """Rewrite the rows of `snapshot` (a handle at version N) sorted by `sort_by`, as one
+    commit checked against N. Returns the files added and removed and N.
+
+    An overwrite through a handle opened at version N removes exactly N's files (not the
+    latest version's): rows a concurrent append or insert-only MERGE committed after N
+    stay. A concurrent commit that removed one of N's files (an update of existing rows)
+    makes delta-rs raise `CommitFailedError` and nothing is committed; `optimize` then
+    redoes the rewrite from a fresh snapshot.
+    """
+    sort_by = list(sort_by)
+    files = snapshot.file_uris()
+    if not files:
+        return {"sort_by": sort_by, "numFilesAdded": 0, "numFilesRemoved": 0}
+    with _storage_errors(contract, "sorted rewrite"):
+        data = pl.from_arrow(snapshot.to_pyarrow_table())
+        assert isinstance(data, pl.DataFrame)
+        data = data.sort(sort_by)
+        read_version = snapshot.version()
+        write_deltalake(
+            snapshot,
+            data.to_arrow(),
+            mode="overwrite",
+            partition_by=list(contract.partition_by) or None,
+            writer_properties=_writer_properties(),
+            target_file_size=_target_file_bytes(data),
+            # Recorded in the commit, so the history shows what the rewrite was checked
+            # against (a load may have committed in between: its rows stay).
+            commit_properties=CommitProperties(
+                custom_metadata={READ_VERSION_KEY: str(read_version)}
+            ),
+        )
+    return {
+        "sort_by": sort_by,
+        "read_version": read_version,
+        "numFilesAdded": len(set(snapshot.file_uris()) - set(files)),
+        "numFilesRemoved": len(files),
+    }
+
+
+def _compact(contract: TableContract, uri: str, zorder_by: list[str]) -> dict[str, Any]:
+    snapshot = _snapshot(contract, uri)
+    target = _target_file_bytes_for_rows(contract, FILE_ROWS)
+    with _storage_errors(contract, "optimize"):
+        if zorder_by:
+            metrics = snapshot.optimize.z_order(
+                zorder_by, target_size=target, writer_properties=_writer_properties()
+            )
+        else:
+            metrics = snapshot.optimize.compact(
+                target_size=target, writer_properties=_writer_properties()
+            )
+    return {"zorder_by": zorder_by, **metrics}
 
 
 def vacuum(
     contract: TableContract,
     *,
-    retention_hours: int = 168,
+    retention_hours: int = MIN_RETENTION_HOURS,
+    force: bool = False,
     lake_uri: str | None = None,
 ) -> list[str]:
     """Delete files no longer referenced by versions newer than `retention_hours`.
 
-    Returns the deleted file paths; a no-op when the table is missing. Retention
-    below delta-rs's 7-day default is allowed (the demo and tests clean up at once).
+    Returns the deleted file paths; a no-op when the table is missing. Retention below
+    `MIN_RETENTION_HOURS` (7 days) raises `TickerlakeError` unless `force=True`: a
+    reader, a time-travel query or a load working from an older snapshot would lose
+    its files. Only files that a commit removed are deleted (delta-rs's lite mode), never
+    files a writer is still adding.
     """
+    if retention_hours < MIN_RETENTION_HOURS and not force:
+        raise TickerlakeError(
+            f"vacuum keeps at least {MIN_RETENTION_HOURS} hours (7 days) of old versions; "
+            f"{retention_hours} h needs --force (only when nothing else reads or writes the "
+            "lake)"
+        )
     if not exists(contract, lake_uri=lake_uri):
         return []
-    table = open_table(contract, lake_uri=lake_uri, fresh=True)
-    deleted = table.vacuum(
-        retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False
-    )
+    table = _snapshot(contract, table_uri(contract, lake_uri=lake_uri))
+    with _storage_errors(contract, "vacuum"):
+        deleted = table.vacuum(
+            retention_hours=retention_hours,
+            dry_run=False,
+            enforce_retention_duration=not force,
+        )
     open_table(contract, lake_uri=lake_uri, fresh=True)
     return deleted
 
@@ -393,6 +545,40 @@ def file_count(contract: TableContract, *, lake_uri: str | None = None) -> int:
 
 
 # --- internals ---------------------------------------------------------------------
+
+
+@contextmanager
+def _storage_errors(contract: TableContract, action: str) -> Iterator[None]:
+    """Turn the storage layer's IO errors into `LakeUnavailable`, one line naming the
+    table; commit conflicts and missing tables pass through to their handlers."""
+    try:
+        yield
+    except OSError as exc:  # delta-rs raises object-store failures as OSError
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LakeUnavailable(
+            f"{action} on {contract.path} failed, the lake's storage did not answer "
+            f"({first_line.strip()}); nothing was committed, the table reads at its last "
+            "version. Check that the lake (LAKE_URI, AWS_ENDPOINT_URL) is reachable and "
+            "run the command again."
+        ) from exc
+
+
+def _with_commit_retries(contract: TableContract, action: str, attempt: Callable[[], _T]) -> _T:
+    """Run `attempt` (which opens its own snapshot) again while its commit conflicts with
+    a concurrent writer's, up to `COMMIT_ATTEMPTS` times with a short random backoff."""
+    retrying = Retrying(
+        retry=retry_if_exception_type(CommitFailedError),
+        stop=stop_after_attempt(COMMIT_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.05, max=2),
+    )
+    try:
+        return retrying(attempt)
+    except RetryError as exc:
+        raise CommitConflict(
+            f"{action} on {contract.path} conflicted with concurrent writers "
+            f"{COMMIT_ATTEMPTS} times; nothing of it was committed. Run it again when "
+            "the other writers are done."
+        ) from exc
 
 
 def _polars_options(uri: str) -> dict[str, str] | None:

@@ -85,6 +85,28 @@ def airflow_environment(
     }
 
 
+def setup_commands(airflow_bin: Path) -> list[list[str]]:
+    """Return the commands to run (with the `airflow_environment` variables) before
+    `airflow standalone` or `dag.test()`: migrate the metadata database, then create the
+    `lake_writers` pool every lake-writing task runs in. A task naming a pool that does
+    not exist stays queued forever, so the pool must exist before the first run.
+    Both are idempotent."""
+    from pipelines.dag_defaults import WRITERS_POOL, WRITERS_POOL_SLOTS
+
+    airflow = str(airflow_bin)
+    return [
+        [airflow, "db", "migrate"],
+        [
+            airflow,
+            "pools",
+            "set",
+            WRITERS_POOL,
+            str(WRITERS_POOL_SLOTS),
+            "Tasks that write the Tickerlake lake: one at a time",
+        ],
+    ]
+
+
 def sources_from_environment() -> Sources | None:
     """Return the sources named by TICKERLAKE_SOURCES (`module:function`), or None when
     it is unset (the pipeline's own wiring applies)."""

@@ -248,13 +248,19 @@ def backfill_command(
 @app.command("maintain")
 def maintain_command(
     retention_hours: int = typer.Option(
-        168, "--retention-hours", min=0, help="Keep files of versions newer than this."
+        168,
+        "--retention-hours",
+        min=0,
+        help="Keep files of versions newer than this (at least 168 unless --force).",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Allow a retention under 168 h (nothing else may use the lake)."
     ),
 ) -> None:
-    """Compact and re-cluster the lake's tables and vacuum old files."""
+    """Compact and re-cluster the lake's tables and vacuum old files (safe beside loads)."""
     from pipelines.historical import maintain
 
-    summary = maintain(retention_hours=retention_hours)
+    summary = maintain(retention_hours=retention_hours, force=force)
     vacuumed = sum(entry.get("vacuumed", 0) for entry in summary.values())
     console.print(f"Maintained {len(summary)} tables; {vacuumed} old files vacuumed")
 

@@ -44,6 +44,15 @@ def task_sources() -> Sources | None:
     return sources_from_environment()
 
 
+# Every task that writes silver, gold, the quality logs or runs maintenance takes the one
+# slot of this pool, whichever DAG it belongs to: the daily load, a backfill and the weekly
+# maintenance never write at the same time. (Commits are conflict-checked anyway, see
+# lake/tables.py; the pool saves the redo.) Extracts stay outside: they only append new
+# bronze batches, which conflict with nothing, and their provider calls run in parallel.
+# pipelines/airflow_env.py creates the pool (`airflow pools set`) before Airflow starts.
+WRITERS_POOL = "lake_writers"
+WRITERS_POOL_SLOTS = 1
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "tickerlake",
     "retries": 3,

@@ -378,17 +378,27 @@ def build_gold(start: date, end: date, *, full: bool = False) -> dict[str, Any]:
     return result
 
 
-def maintain(*, zorder: bool = True, retention_hours: int = 168) -> dict[str, Any]:
+def maintain(
+    *, zorder: bool = True, retention_hours: int = tables.MIN_RETENTION_HOURS, force: bool = False
+) -> dict[str, Any]:
     """Compact every silver and gold table and the quality and load logs, re-sort the
     big tables, vacuum old files.
 
     `daily_bars`, `adjusted_bars` and `earnings_reactions` are rewritten sorted by
     ticker and date (one ticker's history then sits in one file and one or two row
     groups), `daily_returns` by date (one day's cross-section likewise); with
-    `zorder=False` tables are only compacted. Files no longer referenced by versions
-    newer than `retention_hours` are deleted, bronze included. Returns per-table counts
-    of files added, removed and vacuumed.
+    `zorder=False` tables are only compacted. Safe beside loads: each table's rewrite
+    commits against the version it read (lake/tables.py), so a day a load commits
+    meanwhile is kept. Files no longer referenced by versions newer than
+    `retention_hours` (at least 168, 7 days, unless `force=True`) are deleted, bronze
+    included. Returns per-table counts of files added, removed and vacuumed.
     """
+    if retention_hours < tables.MIN_RETENTION_HOURS and not force:
+        raise TickerlakeError(
+            f"maintain keeps at least {tables.MIN_RETENTION_HOURS} hours (7 days) of old "
+            f"table versions; --retention-hours {retention_hours} needs --force, and only "
+            "when nothing else reads or writes the lake"
+        )
     layout = {
         DAILY_BARS.path: ("ticker", "date"),
         ADJUSTED_BARS.path: ("ticker", "date"),
@@ -403,7 +413,7 @@ def maintain(*, zorder: bool = True, retention_hours: int = 168) -> dict[str, An
     summary: dict[str, Any] = {}
     for contract in (*SILVER_TABLES, *GOLD_TABLES, *logs):
         metrics = tables.optimize(contract, sort_by=layout.get(contract.path) if zorder else None)
-        deleted = tables.vacuum(contract, retention_hours=retention_hours)
+        deleted = tables.vacuum(contract, retention_hours=retention_hours, force=force)
         summary[contract.path] = {
             "files_added": metrics.get("numFilesAdded", 0),
             "files_removed": metrics.get("numFilesRemoved", 0),
@@ -412,9 +422,34 @@ def maintain(*, zorder: bool = True, retention_hours: int = 168) -> dict[str, An
     for dataset in DATASETS:
         contract = bronze_contract(dataset)
         summary[contract.path] = {
-            "vacuumed": len(tables.vacuum(contract, retention_hours=retention_hours))
+            "vacuumed": len(
+                tables.vacuum(contract, retention_hours=retention_hours, force=force)
+            )
         }
     return summary
+
+
+def contract_tables() -> tuple[TableContract, ...]:
+    """Every table a built lake holds: bronze per dataset, silver, gold, the quality logs
+    and the load log. (`meta/synthetic_market` is not among them: it exists only in a
+    lake built from the synthetic market, and marks one.)"""
+    from expectations.quarantine import VALIDATION_RESULTS
+
+    return (
+        *(bronze_contract(dataset) for dataset in DATASETS),
+        *SILVER_TABLES,
+        *GOLD_TABLES,
+        VALIDATION_RESULTS,
+        INDICATOR_RECONCILIATION,
+        LOAD_LOG,
+    )
+
+
+def create_missing_tables() -> list[str]:
+    """Create, empty and with its contract's schema, every contract table the loads left
+    unwritten (a market without a split in the range leaves no `splits` table), so every
+    engine reading the lake finds each table. Returns the paths created."""
+    return [contract.path for contract in contract_tables() if tables.create_empty(contract)]
 
 
 def load_day(day: date, *, sources: Sources | None = None) -> dict[str, Any]:
@@ -519,7 +554,9 @@ def build_demo(
     _reconcile_recent(end, reconciled_sessions, sources, progress)
     if progress is not None:
         progress("maintain", 0, 1)
-    maintain(zorder=False, retention_hours=0)
+    # Forced: the demo is written into an empty lake (or one the user chose to overwrite),
+    # so no other reader or writer can hold an older snapshot of these versions.
+    maintain(zorder=False, retention_hours=0, force=True)
     if progress is not None:
         progress("maintain", 1, 1)
     result.update(
@@ -770,6 +807,7 @@ def _load_range(
         progress(f"{run}: load {start}..{end}", done, steps)
     rows = int(loads["daily_bars"].get("rows", 0))
     skipped = [load["skipped"] for load in loads.values() if "skipped" in load]
+    create_missing_tables()
     tables.write(
         LOAD_LOG,
         pl.DataFrame(

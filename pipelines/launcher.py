@@ -22,7 +22,12 @@ from types import FrameType
 
 from lake.errors import TickerlakeError
 from lake.settings import Settings, get_settings
-from pipelines.airflow_env import ADMIN_USER, PASSWORDS_FILE, airflow_environment
+from pipelines.airflow_env import (
+    ADMIN_USER,
+    PASSWORDS_FILE,
+    airflow_environment,
+    setup_commands,
+)
 from pipelines.services import port_is_free, redis_down, redis_status, redis_up
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -200,6 +205,8 @@ def run_airflow(*, port: int = 8080, echo: Echo = print) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     airflow_bin = Path(sys.executable).parent / "airflow"
     echo(f"Starting Airflow (home {home}); the first start migrates its database, about a minute")
+    for command in setup_commands(Path(sys.executable).parent / "airflow"):  # db, writers pool
+        subprocess.run(command, env=env, check=True, capture_output=True)
     log = (home / "standalone.log").open("ab")
     child = start_child("airflow", [str(airflow_bin), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT)
     process = child.process

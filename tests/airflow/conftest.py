@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.airflow_env import DAGS_FOLDER
+from pipelines.airflow_env import DAGS_FOLDER, setup_commands
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +31,8 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     saved = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
     airflow_bin = Path(sys.executable).parent / "airflow"
-    subprocess.run(
-        [str(airflow_bin), "db", "migrate"], env=os.environ, check=True, capture_output=True
-    )
+    for command in setup_commands(airflow_bin):  # migrate, then the lake_writers pool
+        subprocess.run(command, env=os.environ, check=True, capture_output=True)
     yield home
     for name, value in saved.items():
         if value is None:

@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-EXPECTED_DAGS = {"market_daily", "market_backfill"}
+EXPECTED_DAGS = {"market_daily", "market_backfill", "market_maintenance"}
 
 
 def test_dags_import_without_errors(dag_bag) -> None:
@@ -55,3 +55,46 @@ def test_dag_table_names_match_the_lake(dag_bag) -> None:
     gold = {a.name for a in dag_bag.dags["market_daily"].get_task("build_gold").outlets}
 
     assert gold == {f"gold.{contract.name}" for contract in GOLD_TABLES}
+
+
+# Tasks that write beyond bronze, per DAG: each must take the one shared writers pool.
+LAKE_WRITERS = {
+    "market_daily": {
+        *(f"load_{name}" for name in ("tickers", "daily_bars", "splits", "earnings", "grades")),
+        "load_news",
+        "build_gold",
+        "reconcile_indicators",
+    },
+    "market_backfill": {"load_chunk", "maintain"},
+    "market_maintenance": {"maintain"},
+}
+
+
+@pytest.mark.parametrize("dag_id", sorted(LAKE_WRITERS))
+def test_lake_writers_share_one_pool(dag_bag, dag_id: str) -> None:
+    from pipelines.dag_defaults import WRITERS_POOL
+
+    dag = dag_bag.dags[dag_id]
+    pooled = {task.task_id for task in dag.tasks if task.pool == WRITERS_POOL}
+
+    assert pooled == LAKE_WRITERS[dag_id]
+    assert all(dag.get_task(task_id).pool_slots == 1 for task_id in pooled)
+
+
+def test_the_writers_pool_exists_with_one_slot(airflow_home) -> None:
+    from airflow.models.pool import Pool
+
+    from pipelines.dag_defaults import WRITERS_POOL
+
+    pool = Pool.get_pool(WRITERS_POOL)
+
+    assert pool is not None
+    assert pool.slots == 1
+
+
+def test_maintenance_runs_weekly_after_the_friday_close(dag_bag) -> None:
+    dag = dag_bag.dags["market_maintenance"]
+
+    assert dag.timetable.expression == "0 6 * * 6"  # Saturday 06:00 UTC
+    assert [task.task_id for task in dag.tasks] == ["maintain"]
+    assert dag.get_task("maintain").retries >= 1

@@ -170,3 +170,25 @@ def test_backfill_loads_in_chunks_and_resumes(
     assert chunks_loaded == 3
     assert tables.read(LOAD_LOG).height == chunks_loaded  # every chunk skipped the second time
     assert tables.read(DAILY_BARS).height == loaded.height
+
+
+def test_weekly_maintenance_compacts_and_keeps_every_row(
+    airflow_home: Path, run_bag, lake_uri: str, small_market: None
+) -> None:
+    days = [date(2025, 12, 22), TRADING_DAY]
+    for day in days:
+        assert _run(run_bag, "market_daily", logical_date=_after_close(day))[0] == "success"
+    before = tables.read(DAILY_BARS).sort("ticker", "date")
+    files_before = tables.file_count(DAILY_BARS)
+
+    state, tasks = _run(
+        run_bag, "market_maintenance", logical_date=pendulum.datetime(2025, 12, 27, 6, tz="UTC")
+    )
+
+    after = tables.read(DAILY_BARS).sort("ticker", "date")
+    print(f"rows lost: {before.height - after.height}, files: {files_before} -> 1")
+    assert (state, tasks) == ("success", {"maintain": "success"})
+    assert files_before == 2
+    assert tables.file_count(DAILY_BARS) == 1
+    assert after.equals(before)
+    assert tables.history(DAILY_BARS)[0].get(tables.READ_VERSION_KEY) is not None

@@ -75,7 +75,7 @@ def test_demo_then_a_new_day_loaded_twice_changes_nothing_the_second_time(
     logs = (VALIDATION_RESULTS, INDICATOR_RECONCILIATION, historical.LOAD_LOG)
     rows = {contract.path: tables.read(contract).height for contract in logs}
     assert len(tables.open_table(VALIDATION_RESULTS, fresh=True).file_uris()) > 1
-    historical.maintain(retention_hours=0)
+    historical.maintain(retention_hours=0, force=True)
     for contract in logs:
         assert len(tables.open_table(contract, fresh=True).file_uris()) == 1, contract.path
         assert tables.read(contract).height == rows[contract.path], contract.path

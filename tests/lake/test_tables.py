@@ -92,7 +92,7 @@ def test_optimize_compacts_appended_files_and_vacuum_removes_them(lake_uri: str)
     files_before = tables.file_count(DAILY_BARS)
 
     metrics = tables.optimize(DAILY_BARS, zorder_by=["ticker"])
-    deleted = tables.vacuum(DAILY_BARS, retention_hours=0)
+    deleted = tables.vacuum(DAILY_BARS, retention_hours=0, force=True)
 
     assert files_before == 8
     assert tables.file_count(DAILY_BARS) == 1
