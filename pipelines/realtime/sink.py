@@ -203,8 +203,9 @@ _LABEL_UNSAFE = re.compile(r"[\s,()\"']+")
 def label_value(text: str) -> str:
     """Return `text` as a TimeSeries label value: TS.CREATE rejects commas and parentheses,
     and TS.MRANGE filters split on spaces, so runs of those become one underscore
-    ("Finance, Insurance & Real Estate" → "Finance_Insurance_&_Real_Estate")."""
-    return _LABEL_UNSAFE.sub("_", text)
+    ("Finance, Insurance & Real Estate" → "Finance_Insurance_&_Real_Estate"). An empty value
+    (TS.CREATE refuses it too) becomes `unknown`."""
+    return _LABEL_UNSAFE.sub("_", text) or UNKNOWN_LABEL
 
 
 def _pack(args: tuple[object, ...]) -> bytes:
@@ -580,7 +581,7 @@ class RedisSink:
             if isinstance(reply, ResponseError):  # an alert's series, stream or channel
                 if _is_transient(reply):
                     raise RedisNotWritable(f"Redis cannot write now: {reply}")
-                self._log_refusal(ALERTS_STREAM, reply)
+                self._log_refusal(ALERTS_STREAM, reply, refusal_reason(reply), "an alert for")
         return list(latest), latest_end
 
     def _send(
@@ -657,7 +658,8 @@ class RedisSink:
         symbols = sorted({symbol for _, symbol, _, _, _ in missing})
         for symbol in symbols:
             if symbol in self._created:
-                log.warning("series of %s are missing (Redis emptied?); re-creating", symbol)
+                log.info("re-creating the series of %s (missing: Redis emptied, or a key of "
+                         "another type holds a name)", symbol)
         self._create_symbols(symbols)
         by_slot: dict[int, list[tuple[str, str, str]]] = {}
         for slot, _, key, t, value in missing:
@@ -688,7 +690,11 @@ class RedisSink:
         self.counters.refused[reason] += 1
         self._log_refusal(key, error, reason)
 
-    def _log_refusal(self, key: str, error: ResponseError, reason: str | None = None) -> None:
+    def _log_refusal(
+        self, key: str, error: ResponseError, reason: str, what: str = "samples of"
+    ) -> None:
+        """Log a refusal of `key` once per `REFUSAL_LOG_INTERVAL_S` (a bad key is refused at
+        every flush; the counters say how often)."""
         now = time.monotonic()
         logged = self._refusal_logged
         if now - logged.get(key, -REFUSAL_LOG_INTERVAL_S) < REFUSAL_LOG_INTERVAL_S:
@@ -696,10 +702,10 @@ class RedisSink:
         if len(logged) > 10_000:  # bounded: a flood of bad keys must not grow it forever
             logged.clear()
         logged[key] = now
-        hint = (" (a key of another type holds its name: delete it and the series is re-created)"
+        hint = (" (if a key of another type holds its name, delete it: the series is re-created)"
                 if reason == NOT_A_SERIES else "")
-        log.warning("Redis refused samples of %s (%s: %s)%s; the rest of the batch was stored; "
-                    "counted as refused_%s", key, reason or "refused", error, hint, reason or OTHER_REFUSAL)
+        log.warning("Redis refused %s %s (%s)%s; the rest of the batch is stored; its samples "
+                    "are counted as refused_%s", what, key, error, hint, reason)
 
     def _create_symbols(self, symbols: list[str]) -> None:
         """Create each symbol's series, compaction rules and alert series (once per symbol).
@@ -744,7 +750,7 @@ class RedisSink:
             if isinstance(result, ResponseError) and "already" not in str(result):
                 if _is_transient(result):
                     raise RedisNotWritable(f"Redis cannot write now: {result}")
-                self._log_refusal(_command_key(command), result)
+                self._log_refusal(_command_key(command), result, refusal_reason(result), "setting up")
         for symbol in symbols:
             self._created.add(symbol)
             if symbol not in self._keys:
