@@ -63,6 +63,7 @@ class FeedConfig:
     healthy_reconnect_jitter_s: float = 0.05
     max_frame_bytes: int = messages.MAX_FRAME_BYTES
     max_frame_events: int = messages.MAX_FRAME_EVENTS
+    transport_max_bytes: int | None = None  # None: TRANSPORT_MAX_BYTES, at least twice the frame cap
 
 
 @dataclass
@@ -173,7 +174,7 @@ class Feed:
         async with connect(
             self.config.url,
             compression=None,  # deflate would cost more CPU than the loopback bytes it saves
-            max_size=max(TRANSPORT_MAX_BYTES, 2 * config.max_frame_bytes),
+            max_size=config.transport_max_bytes or max(TRANSPORT_MAX_BYTES, 2 * config.max_frame_bytes),
             max_queue=64,
             open_timeout=HANDSHAKE_TIMEOUT_S,
             close_timeout=2,
