@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,7 +28,15 @@ from pipelines.realtime.messages import Frame
 log = logging.getLogger(__name__)
 
 HANDSHAKE_TIMEOUT_S = 10.0
-MAX_FRAME_BYTES = 64 * 2**20  # a frame of thousands of aggregates is a few hundred KB
+# The transport's own cap, above the parser's (`messages.MAX_FRAME_BYTES`): a frame between
+# the two is received and skipped (counted), a bigger one closes the connection (code 1009,
+# counted as oversized too) rather than filling memory; the feed then reconnects.
+TRANSPORT_MAX_BYTES = 64 * 2**20
+MESSAGE_TOO_BIG = 1009
+# Statuses after which the server closes the connection and a quick reconnect would be
+# refused the same way: the next connection waits for the backoff.
+REFUSING_STATUSES = frozenset({"auth_failed", "max_connections"})
+STATUS_LOG_INTERVAL_S = 60.0
 
 
 class FeedAuthFailed(ConnectionError):
@@ -36,6 +45,10 @@ class FeedAuthFailed(ConnectionError):
 
 class FeedProtocolError(ConnectionError):
     """The server did not follow the protocol (no `connected` status, no auth reply)."""
+
+
+class FeedRefused(ConnectionError):
+    """The server refused this connection mid-stream (`auth_failed`, `max_connections`)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,9 @@ class FeedConfig:
     backoff_max_s: float = 10.0
     backoff_jitter_s: float = 0.1
     healthy_reconnect_jitter_s: float = 0.05
+    max_frame_bytes: int = messages.MAX_FRAME_BYTES
+    max_frame_events: int = messages.MAX_FRAME_EVENTS
+    transport_max_bytes: int | None = None  # None: TRANSPORT_MAX_BYTES, at least twice the frame cap
 
 
 @dataclass
@@ -58,6 +74,8 @@ class FeedCounters:
     failures: int = 0
     frames: int = 0
     state: str = "idle"
+    refusals: int = 0  # statuses refusing the connection (auth_failed, max_connections)
+    status_errors: int = 0  # `error` statuses (a bad subscription, say)
 
 
 class Feed:
@@ -76,6 +94,8 @@ class Feed:
         self._ws: ClientConnection | None = None
         self._stopping = asyncio.Event()
         self._authenticated = False
+        self._refused: str | None = None
+        self._status_logged: dict[str, float] = {}
 
     # --- subscriptions ---------------------------------------------------------------
 
@@ -133,8 +153,14 @@ class Feed:
         outcome = state.outcome
         error = outcome.exception() if outcome is not None else None
         wait = state.next_action.sleep if state.next_action is not None else 0.0
-        if isinstance(error, FeedAuthFailed):
+        if isinstance(error, FeedAuthFailed) or (
+            isinstance(error, FeedRefused) and "auth_failed" in str(error)
+        ):
             log.error("feed authentication failed (check MASSIVE_API_KEY); retrying in %.1f s", wait)
+        elif isinstance(error, FeedRefused):
+            log.error("feed refused the connection (%s): another client may use the same key "
+                      "(Massive allows one connection per key and cluster); retrying in %.1f s",
+                      error, wait)
         else:
             log.warning("feed connection failed (%s); retrying in %.2f s", error or "unknown", wait)
 
@@ -143,10 +169,12 @@ class Feed:
         self.counters.state = "connecting"
         self.active.clear()
         self._authenticated = False
+        self._refused = None
+        config = self.config
         async with connect(
             self.config.url,
             compression=None,  # deflate would cost more CPU than the loopback bytes it saves
-            max_size=MAX_FRAME_BYTES,
+            max_size=config.transport_max_bytes or max(TRANSPORT_MAX_BYTES, 2 * config.max_frame_bytes),
             max_queue=64,
             open_timeout=HANDSHAKE_TIMEOUT_S,
             close_timeout=2,
@@ -165,15 +193,24 @@ class Feed:
                     await ws.send(messages.subscription_message("subscribe", sorted(self.desired)))
                 async for payload in ws:
                     self.counters.frames += 1
-                    frame = messages.parse_frame(payload)
+                    frame = messages.parse_frame(
+                        payload, config.max_frame_bytes, config.max_frame_events
+                    )
                     if frame.statuses:
                         self._track_statuses(frame)
                     self.on_frame(frame)
+                if self._refused is not None and not self._stopping.is_set():
+                    raise FeedRefused(self._refused)  # closed cleanly after refusing us: back off
             except ConnectionClosed as exc:
                 if self._stopping.is_set():
                     return
+                if exc.sent is not None and exc.sent.code == MESSAGE_TOO_BIG:
+                    # Too big for the transport even to hold: skipped like a smaller oversized one.
+                    self.on_frame(Frame(oversized=1))
                 if not streamed:
                     raise  # closed during the handshake: back off before the next try
+                if self._refused is not None:
+                    raise FeedRefused(self._refused) from exc  # back off: a retry now is refused too
                 log.warning("feed connection closed (%s); reconnecting", exc)
             finally:
                 self._ws = None
@@ -198,13 +235,26 @@ class Feed:
         for status in frame.statuses:
             text = status.message
             if status.status != "success":
-                if status.status in ("error", "auth_failed"):
-                    log.warning("feed status %s: %s", status.status, text)
+                if status.status in REFUSING_STATUSES:
+                    self.counters.refusals += 1
+                    self._refused = f"{status.status}: {text[:200]}"
+                    self._log_status(status.status, text)
+                elif status.status == "error":
+                    self.counters.status_errors += 1
+                    self._log_status(status.status, text)
                 continue
             if text.startswith(messages.SUBSCRIBED_PREFIX):
                 self.active.update(_split_params(text[len(messages.SUBSCRIBED_PREFIX):]))
             elif text.startswith(messages.UNSUBSCRIBED_PREFIX):
                 self.active.difference_update(_split_params(text[len(messages.UNSUBSCRIBED_PREFIX):]))
+
+    def _log_status(self, status: str, text: str) -> None:
+        """Log a server status once per kind per `STATUS_LOG_INTERVAL_S` (a server repeating it
+        must not flood the log)."""
+        now = time.monotonic()
+        if now - self._status_logged.get(status, -STATUS_LOG_INTERVAL_S) >= STATUS_LOG_INTERVAL_S:
+            self._status_logged[status] = now
+            log.warning("feed status %s: %s", status, text[:200])
 
     def in_sync(self) -> bool:
         """True when the server confirmed every desired subscription on this connection."""

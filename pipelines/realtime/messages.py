@@ -6,19 +6,31 @@ msgspec builds one tagged union from that table, so a whole frame of a few hundr
 aggregates decodes in one C call. A frame that fails as a whole (one bad event among
 good ones) is decoded again event by event, so the good events survive and each bad
 one is counted, never raised.
+
+The parser checks the wire shape only (types, required fields); what the values mean
+(positive prices, a plausible time, a ticker-like symbol) is checked by `screening`,
+which names each refusal. Nothing a frame holds makes `parse_frame` raise: a frame
+over `MAX_FRAME_BYTES` or `MAX_FRAME_EVENTS` is skipped whole before any work on it
+(counted as oversized), and one that breaks the decoder itself (nesting deeper than
+the interpreter's recursion limit, bytes that are not UTF-8) counts as malformed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 import orjson
 
-Price = Annotated[float, msgspec.Meta(gt=0)]
-Volume = Annotated[float, msgspec.Meta(ge=0)]
-EpochMs = Annotated[int, msgspec.Meta(ge=0)]
+# Wire types only; `screening` checks the values (and names what is wrong with them).
+Price = float
+Volume = float
+EpochMs = int
+
+MAX_FRAME_BYTES = 8 * 2**20  # a full-market frame of thousands of aggregates is a few hundred KB
+MAX_FRAME_EVENTS = 100_000  # a frame of more is skipped whole: decoding it event by event
+# (when one of them is broken) would hold the event loop for seconds
 
 
 class Status(msgspec.Struct, tag_field="ev", tag="status", frozen=True):
@@ -49,11 +61,6 @@ class Aggregate(msgspec.Struct, tag_field="ev", frozen=True):
     op: Price | None = None
     a: Price | None = None
     z: Volume = 0.0
-
-    def __post_init__(self) -> None:
-        # msgspec turns this ValueError into a ValidationError: an impossible bar is malformed.
-        if self.h < self.l or self.e < self.s or not self.sym:
-            raise ValueError("inconsistent aggregate (high < low, end < start or empty symbol)")
 
 
 class SecondAggregate(Aggregate, tag="A", frozen=True):
@@ -86,20 +93,43 @@ class Frame:
     statuses: list[Status] = field(default_factory=list)
     malformed: int = 0
     unknown: int = 0
+    oversized: int = 0
 
 
-def parse_frame(payload: bytes | str) -> Frame:
-    """Decode one WebSocket frame (a JSON array of events) into a `Frame`.
+# Everything a decoder can raise on hostile input: a DecodeError for bad JSON or a wrong
+# type, RecursionError for deep nesting, UnicodeDecodeError for bytes that are not UTF-8
+# (msgspec checks strings lazily), MemoryError for a frame that expands beyond memory.
+_UNDECODABLE = (msgspec.DecodeError, RecursionError, UnicodeError, ValueError, MemoryError)
 
-    Never raises: a frame that is not a JSON array counts as one malformed event; an
-    event that fails validation counts as malformed; an event with an unknown `ev`
-    code (a channel we do not handle) counts as unknown.
+
+def parse_frame(
+    payload: bytes | str,
+    max_bytes: int = MAX_FRAME_BYTES,
+    max_events: int = MAX_FRAME_EVENTS,
+) -> Frame:
+    """Decode one WebSocket frame (a JSON array of events, text or binary) into a `Frame`.
+
+    Never raises: a frame longer than `max_bytes` (counted in bytes for binary frames,
+    characters for text) or holding more than `max_events` events counts as one oversized
+    frame and is not decoded further; a frame that is not a JSON array (or too deeply
+    nested, or not UTF-8) counts as one malformed event; an event of the wrong shape counts
+    as malformed; an event with an unknown `ev` code (a channel we do not handle) counts
+    as unknown.
     """
     frame = Frame()
+    if len(payload) > max_bytes:
+        frame.oversized += 1
+        return frame
     try:
         events = _frame_decoder.decode(payload)
-    except msgspec.DecodeError:
-        return _parse_each(payload, frame)
+    except _UNDECODABLE:
+        return _parse_each(payload, frame, max_events)
+    except Exception:  # whatever else a frame can raise, the worker must not die
+        frame.malformed += 1
+        return frame
+    if len(events) > max_events:
+        frame.oversized += 1
+        return frame
     for event in events:
         if isinstance(event, Status):
             frame.statuses.append(event)
@@ -108,16 +138,19 @@ def parse_frame(payload: bytes | str) -> Frame:
     return frame
 
 
-def _parse_each(payload: bytes | str, frame: Frame) -> Frame:
+def _parse_each(payload: bytes | str, frame: Frame, max_events: int) -> Frame:
     try:
         raws = _raw_frame_decoder.decode(payload)
-    except msgspec.DecodeError:
+    except Exception:  # not an array, too deep, not UTF-8: one malformed frame
         frame.malformed += 1
+        return frame
+    if len(raws) > max_events:
+        frame.oversized += 1
         return frame
     for raw in raws:
         try:
             event = _event_decoder.decode(raw)
-        except msgspec.DecodeError:
+        except Exception:  # this event only; its neighbours still count
             code = _event_code(raw)
             if isinstance(code, str) and code not in EVENT_TYPES:
                 frame.unknown += 1  # a channel we do not handle, not a broken event
@@ -134,7 +167,7 @@ def _parse_each(payload: bytes | str, frame: Frame) -> Frame:
 def _event_code(raw: msgspec.Raw) -> object:
     try:
         return _code_decoder.decode(raw).get("ev")
-    except msgspec.DecodeError:  # not an object
+    except Exception:  # not an object (or too deep): no code
         return None
 
 

@@ -31,6 +31,15 @@ in order; the loop only hands batches over.
 On a Redis Cluster (detected at the first write: `INFO cluster`), each command goes to
 the node owning its key's slot, one write per node per flush, every reply read; when
 slots have moved, the client re-learns the map and the flush is sent again.
+
+Replies are judged per sample, never per batch: a series Redis refuses (a key of
+another type holding its name, a sample older than its retention, a value it cannot
+take) costs only its own samples, counted per reason in `SinkCounters.refused`
+(`REFUSAL_REASONS`) and logged once per key per `REFUSAL_LOG_INTERVAL_S`; every other
+sample of the batch is stored. A series found missing (the database was emptied) is
+re-created and its samples sent again in the same flush. Replies that mean the server
+cannot write right now (out of memory, read-only replica, loading, busy) hold the whole
+batch for the next flush, as an unreachable server does.
 """
 
 from __future__ import annotations
@@ -54,6 +63,8 @@ from redis.exceptions import (
     AskError,
     ClusterDownError,
     MovedError,
+    OutOfMemoryError,
+    ReadOnlyError,
     RedisClusterException,
     RedisError,
     ResponseError,
@@ -80,8 +91,27 @@ ALERTS_CHANNEL = "alerts"
 ALERTS_STREAM_MAXLEN = 10_000
 WORKER_STATS_KEY = "stats:worker"
 STATS_SERIES: tuple[str, ...] = (
-    "active_symbols", "messages_per_s", "flush_ms", "dropped", "malformed", "lag_ms",
+    "active_symbols", "messages_per_s", "flush_ms", "dropped", "malformed", "lag_ms", "skipped",
+    "refused",
 )  # fmt: skip
+# Why Redis refused a sample (the sink's per-reason counters, `refused_<reason>` in the stats).
+NOT_A_SERIES = "not_a_series"  # the key holds another type, or the series could not be created
+OLDER_THAN_RETENTION = "older_than_retention"
+INVALID_TIMESTAMP = "invalid_timestamp"
+INVALID_VALUE = "invalid_value"
+OTHER_REFUSAL = "other"
+REFUSAL_REASONS: tuple[str, ...] = (
+    NOT_A_SERIES, OLDER_THAN_RETENTION, INVALID_TIMESTAMP, INVALID_VALUE, OTHER_REFUSAL,
+)  # fmt: skip
+REFUSAL_LOG_INTERVAL_S = 60.0
+# A key refused as "not a series" even after re-creating it is not re-created again for
+# this long (its samples are counted as refused at once); after it, the sink tries again,
+# so deleting the squatting key heals the series by itself.
+NOT_A_SERIES_RETRY_S = 30.0
+# Error replies meaning "not now" rather than "not this": hold the batch and retry.
+# (redis-py turns OOM and READONLY into these classes and strips the code from the text.)
+_TRANSIENT_ERRORS = (OutOfMemoryError, ReadOnlyError, ClusterDownError)
+_TRANSIENT_REPLIES = ("BUSY", "MISCONF", "NOREPLICAS")
 UNKNOWN_LABEL = "unknown"
 # Redis (or the cluster's map of it) is not reachable right now: hold the batch, retry.
 _DISCONNECTED = (
@@ -143,6 +173,14 @@ class SinkCounters:
     last_flush_ms: float = 0.0
     flush_ms_window: list[float] = field(default_factory=list)
     latest_end_ms: int = 0
+    # Samples Redis refused, per reason (keys fixed up front: the writer thread updates
+    # the values while the event loop reads them).
+    refused: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REFUSAL_REASONS, 0))
+
+    @property
+    def refused_total(self) -> int:
+        """Every sample Redis refused (one event has six samples)."""
+        return sum(self.refused.values())
 
 
 class _SymbolKeys:
@@ -165,8 +203,9 @@ _LABEL_UNSAFE = re.compile(r"[\s,()\"']+")
 def label_value(text: str) -> str:
     """Return `text` as a TimeSeries label value: TS.CREATE rejects commas and parentheses,
     and TS.MRANGE filters split on spaces, so runs of those become one underscore
-    ("Finance, Insurance & Real Estate" → "Finance_Insurance_&_Real_Estate")."""
-    return _LABEL_UNSAFE.sub("_", text)
+    ("Finance, Insurance & Real Estate" → "Finance_Insurance_&_Real_Estate"). An empty value
+    (TS.CREATE refuses it too) becomes `unknown`."""
+    return _LABEL_UNSAFE.sub("_", text) or UNKNOWN_LABEL
 
 
 def _pack(args: tuple[object, ...]) -> bytes:
@@ -189,9 +228,33 @@ def _can_silence_replies(client: redis.Redis) -> bool:
 
 def _is_missing_key(error: ResponseError) -> bool:
     """True for the error TS.MADD gives a sample whose series is not there
-    (RedisTimeSeries says `TSDB: the key is not a TSDB key`; some versions `does not exist`)."""
+    (RedisTimeSeries says `TSDB: the key is not a TSDB key`, also when the key holds
+    another type; some versions `does not exist`)."""
     text = str(error).lower()
-    return "not a tsdb key" in text or "does not exist" in text
+    return "not a tsdb key" in text or "does not exist" in text or text.startswith("wrongtype")
+
+
+def refusal_reason(error: ResponseError) -> str:
+    """Name why Redis refused a sample: one of `REFUSAL_REASONS`."""
+    text = str(error).lower()
+    if _is_missing_key(error):
+        return NOT_A_SERIES
+    if "older than retention" in text:
+        return OLDER_THAN_RETENTION
+    if "invalid timestamp" in text:
+        return INVALID_TIMESTAMP
+    if "invalid value" in text:
+        return INVALID_VALUE
+    return OTHER_REFUSAL
+
+
+def _is_transient(error: ResponseError) -> bool:
+    """True for a reply meaning the server cannot write now (memory, replica, loading)."""
+    return isinstance(error, _TRANSIENT_ERRORS) or str(error).startswith(_TRANSIENT_REPLIES)
+
+
+class RedisNotWritable(RedisConnectionError):
+    """Redis answered but cannot write now (out of memory, read-only, loading): hold, retry."""
 
 
 def _alert_commands(alert: Alert) -> list[tuple[int, bytes]]:
@@ -208,6 +271,12 @@ def _alert_commands(alert: Alert) -> list[tuple[int, bytes]]:
         ))),
         (ANY_NODE, _pack(("PUBLISH", ALERTS_CHANNEL, _encode(alert)))),
     ]  # fmt: skip
+
+
+def _command_key(command: bytes) -> str:
+    """The key of a packed command (its second argument), for a log line."""
+    parts = command.split(b"\r\n")
+    return parts[4].decode(errors="replace") if len(parts) > 4 else "?"
 
 
 def _is_cluster(client: redis.Redis | RedisCluster) -> bool:
@@ -270,9 +339,11 @@ class RedisSink:
         self.last_update: dict[str, float] = {}  # symbol -> monotonic time of its last write
         self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
-        self._stats_created = False
         self._cluster: bool | None = None
         self._quiet_replies = False
+        self._not_series: dict[str, float] = {}  # key -> monotonic time it was last refused as such
+        self._refusal_logged: dict[str, float] = {}  # key -> monotonic time of its last log line
+        self._stats_created_names: set[str] = set()
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -359,7 +430,7 @@ class RedisSink:
             alerts, self._alerts = self._alerts, []
             started = time.perf_counter()
             try:
-                retry, written_symbols, latest_end = await self._on_writer(self._write, batch, alerts)
+                written_symbols, latest_end = await self._on_writer(self._write, batch, alerts)
             except _DISCONNECTED as exc:
                 self._requeue(batch, alerts)
                 self.counters.failed_flushes += 1
@@ -367,7 +438,7 @@ class RedisSink:
                     log.warning("Redis unreachable (%s); holding %d events", exc, len(self._pending))
                 self.counters.redis_up = False
                 self._created.clear()  # it may come back empty (restart): re-create series
-                self._stats_created = False
+                self._stats_created_names.clear()
                 return False
             except (TypeError, ValueError, msgspec.EncodeError) as exc:
                 # Values we could not encode: a bug upstream, never a reason to stop ingesting.
@@ -386,9 +457,7 @@ class RedisSink:
             self.counters.flushes += 1
             self.counters.last_flush_ms = elapsed_ms
             self.counters.flush_ms_window.append(elapsed_ms)
-            if retry:
-                self._pending[:0] = retry
-            self.counters.written += len(batch) - len(retry)
+            self.counters.written += len(batch)
             self.counters.alerts += len(alerts)
             self.counters.latest_end_ms = max(self.counters.latest_end_ms, latest_end)
             now = time.monotonic()
@@ -424,9 +493,10 @@ class RedisSink:
 
     def _write(
         self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]
-    ) -> tuple[list[tuple[Aggregate, float]], list[str], int]:
-        """Send one batch (on the writer thread); return the events to retry (their series
-        had vanished), the symbols written and the latest window end (UTC ms)."""
+    ) -> tuple[list[str], int]:
+        """Send one batch (on the writer thread); return the symbols written and the latest
+        window end (UTC ms). Samples Redis refuses are counted and logged, not raised; a
+        reply meaning Redis cannot write now raises `RedisNotWritable` (hold the batch)."""
         self._learn_topology()
         created = self._created
         new = {item[0].sym for item in batch}.difference(created)
@@ -462,14 +532,14 @@ class RedisSink:
         # replies are read (a missing series is re-created); so are the alerts'.
         commands: list[bytes] = []
         slots: list[int] = []  # each command's hash slot (routes it on a cluster)
-        madd_owners: list[list[str]] = []
+        madd_chunks: list[tuple[int, list[str], list[str]]] = []  # (slot, arguments, owners)
         per_event = len(FIELDS) * 3
         for slot, (args, owners) in groups.items():
             for first in range(0, len(owners), MADD_EVENTS):
                 chunk = args[first * per_event : (first + MADD_EVENTS) * per_event]
                 commands.append(_pack(("TS.MADD", *chunk)))
                 slots.append(slot)
-                madd_owners.append(owners[first : first + MADD_EVENTS])
+                madd_chunks.append((slot, chunk, owners[first : first + MADD_EVENTS]))
         for alert in alerts:
             for slot, command in _alert_commands(alert):
                 commands.append(command)
@@ -506,8 +576,13 @@ class RedisSink:
             commands.append(_REPLY_ON)
             slots.append(ANY_NODE)
         replies = self._send(commands, answered + 1 if quiet else len(commands), slots)
-        retry = self._missing_series(replies[: len(madd_owners)], madd_owners, batch)
-        return retry, list(latest), latest_end
+        self._settle_samples(replies[: len(madd_chunks)], madd_chunks)
+        for reply in replies[len(madd_chunks) : answered]:
+            if isinstance(reply, ResponseError):  # an alert's series, stream or channel
+                if _is_transient(reply):
+                    raise RedisNotWritable(f"Redis cannot write now: {reply}")
+                self._log_refusal(ALERTS_STREAM, reply, refusal_reason(reply), "an alert for")
+        return list(latest), latest_end
 
     def _send(
         self, commands: list[bytes], replies_expected: int, slots: list[int]
@@ -544,44 +619,93 @@ class RedisSink:
             raise RedisConnectionError("the cluster is moving hash slots; re-sending the batch")
         return replies
 
-    def _missing_series(
-        self,
-        results: Sequence[object],
-        owners: list[list[str]],
-        batch: list[tuple[Aggregate, float]],
-    ) -> list[tuple[Aggregate, float]]:
-        """Find symbols whose TS.MADD hit a missing key (the database was emptied) to redo them.
+    def _settle_samples(
+        self, replies: Sequence[object], chunks: list[tuple[int, list[str], list[str]]]
+    ) -> None:
+        """Judge the TS.MADD replies sample by sample (on the writer thread).
 
-        Samples refused for another reason (older than the retention, say) would be refused
-        again: they are counted as dropped and logged, not retried.
+        A sample whose series is missing (the database was emptied) gets its symbol's
+        series re-created and is sent again now, once; any other refusal, and a second
+        "missing", is counted per reason and logged once per key per interval. The
+        stored samples of the same batch are untouched. Raises `RedisNotWritable` when a
+        reply says Redis cannot write at all right now (the flush loop holds the batch).
         """
-        missing: set[str] = set()
-        refused: list[ResponseError] = []
+        missing: list[tuple[int, str, str, str, str]] = []  # (slot, symbol, key, time, value)
+        now = time.monotonic()
+        squatted = self._not_series
         width = len(FIELDS)
-        for result, symbols in zip(results, owners, strict=True):
-            if isinstance(result, list) and set(map(type, result)) == {int}:
+        for reply, (slot, args, owners) in zip(replies, chunks, strict=True):
+            if isinstance(reply, list) and all(type(item) is int for item in reply):
                 continue  # the common case: every sample stored (the reply is its timestamps)
-            if isinstance(result, ResponseError):
-                errors = [(symbol, result) for symbol in symbols]
-            else:
-                items = result if isinstance(result, list) else []
-                errors = [(symbols[i // width], item) for i, item in enumerate(items)
-                          if isinstance(item, ResponseError)]  # fmt: skip
-            for symbol, error in errors:
-                if _is_missing_key(error):
-                    missing.add(symbol)
+            if isinstance(reply, ResponseError) and _is_transient(reply):
+                raise RedisNotWritable(f"Redis cannot write now: {reply}")
+            items = reply if isinstance(reply, list) else [reply] * (len(args) // 3)
+            for index, item in enumerate(items):
+                if not isinstance(item, ResponseError):
+                    continue
+                if _is_transient(item):
+                    raise RedisNotWritable(f"Redis cannot write now: {item}")
+                key, t, value = args[3 * index : 3 * index + 3]
+                if _is_missing_key(item) and now - squatted.get(key, -NOT_A_SERIES_RETRY_S) >= NOT_A_SERIES_RETRY_S:
+                    missing.append((slot, owners[index // width], key, t, value))
                 else:
-                    refused.append(error)
-        if refused:
-            self.counters.dropped += max(1, len(refused) // width)
-            log.warning("Redis refused %d samples (%s); dropped them", len(refused), refused[0])
-        if not missing:
-            return []
-        for symbol in missing:
+                    self._refuse(key, item)
+        if missing:
+            self._resend_missing(missing)
+
+    def _resend_missing(self, missing: list[tuple[int, str, str, str, str]]) -> None:
+        """Re-create the symbols of samples whose series were missing and send them once more."""
+        symbols = sorted({symbol for _, symbol, _, _, _ in missing})
+        for symbol in symbols:
             if symbol in self._created:
-                log.warning("series of %s are missing (Redis emptied?); re-creating", symbol)
-            self._created.discard(symbol)
-        return [item for item in batch if item[0].sym in missing]
+                log.info("re-creating the series of %s (missing: Redis emptied, or a key of "
+                         "another type holds a name)", symbol)
+        self._create_symbols(symbols)
+        by_slot: dict[int, list[tuple[str, str, str]]] = {}
+        for slot, _, key, t, value in missing:
+            by_slot.setdefault(slot if self._cluster else 0, []).append((key, t, value))
+        commands: list[bytes] = []
+        slots: list[int] = []
+        samples: list[list[tuple[str, str, str]]] = []
+        for slot, items in by_slot.items():
+            for first in range(0, len(items), MADD_EVENTS * len(FIELDS)):
+                part = items[first : first + MADD_EVENTS * len(FIELDS)]
+                commands.append(_pack(("TS.MADD", *(arg for sample in part for arg in sample))))
+                slots.append(slot)
+                samples.append(part)
+        now = time.monotonic()
+        for reply, part in zip(self._send(commands, len(commands), slots), samples, strict=True):
+            items = reply if isinstance(reply, list) else [reply] * len(part)
+            for (key, _, _), item in zip(part, items, strict=True):
+                if isinstance(item, ResponseError):
+                    if _is_transient(item):
+                        raise RedisNotWritable(f"Redis cannot write now: {item}")
+                    if _is_missing_key(item):
+                        self._not_series[key] = now  # still not a series: stop re-creating it
+                    self._refuse(key, item)
+
+    def _refuse(self, key: str, error: ResponseError) -> None:
+        """Count one refused sample under its reason; log it once per key per interval."""
+        reason = refusal_reason(error)
+        self.counters.refused[reason] += 1
+        self._log_refusal(key, error, reason)
+
+    def _log_refusal(
+        self, key: str, error: ResponseError, reason: str, what: str = "samples of"
+    ) -> None:
+        """Log a refusal of `key` once per `REFUSAL_LOG_INTERVAL_S` (a bad key is refused at
+        every flush; the counters say how often)."""
+        now = time.monotonic()
+        logged = self._refusal_logged
+        if now - logged.get(key, -REFUSAL_LOG_INTERVAL_S) < REFUSAL_LOG_INTERVAL_S:
+            return
+        if len(logged) > 10_000:  # bounded: a flood of bad keys must not grow it forever
+            logged.clear()
+        logged[key] = now
+        hint = (" (if a key of another type holds its name, delete it: the series is re-created)"
+                if reason == NOT_A_SERIES else "")
+        log.warning("Redis refused %s %s (%s)%s; the rest of the batch is stored; its samples "
+                    "are counted as refused_%s", what, key, error, hint, reason)
 
     def _create_symbols(self, symbols: list[str]) -> None:
         """Create each symbol's series, compaction rules and alert series (once per symbol).
@@ -619,10 +743,14 @@ class RedisSink:
             slots += [slot] * (len(commands) - first)
             commands.append(_pack(("SADD", ACTIVE_SYMBOLS_KEY, symbol)))
             slots.append(active_slot)
-        for result in self._send(commands, len(commands), slots):
+        for command, result in zip(commands, self._send(commands, len(commands), slots), strict=True):
             # "already exists" / "already has a rule" mean an earlier run made them: fine.
+            # Anything else (a key of another type, a label Redis refuses) costs that series
+            # only: its samples are refused and counted when they are written.
             if isinstance(result, ResponseError) and "already" not in str(result):
-                raise result
+                if _is_transient(result):
+                    raise RedisNotWritable(f"Redis cannot write now: {result}")
+                self._log_refusal(_command_key(command), result, refusal_reason(result), "setting up")
         for symbol in symbols:
             self._created.add(symbol)
             if symbol not in self._keys:
@@ -641,18 +769,24 @@ class RedisSink:
         now_ms = int(time.time() * 1000)
         try:
             self._learn_topology()
-            if not self._stats_created:
+            created = self._stats_created_names
+            new = [name for name in values if name not in created]
+            if new:
                 pipe = self.client.pipeline(transaction=False)
-                for name in STATS_SERIES:
+                for name in new:
+                    # `skipped:<reason>` names a per-reason series: labelled so TS.MRANGE
+                    # with `stat=skipped` returns one series per reason.
+                    stat, _, reason = name.partition(":")
+                    labels = ("kind", "worker_stats", "stat", stat) + (("reason", reason) if reason else ())
                     pipe.execute_command(
                         "TS.CREATE", stats_key(name), "RETENTION", self.config.stats_retention_ms,
-                        "DUPLICATE_POLICY", "LAST", "LABELS", "kind", "worker_stats", "stat", name,
+                        "DUPLICATE_POLICY", "LAST", "LABELS", *labels,
                     )  # fmt: skip
                 pipe.execute(raise_on_error=False)
-                self._stats_created = True
+                created.update(new)
             args: list[object] = []
-            for name in STATS_SERIES:
-                args.extend((stats_key(name), now_ms, float(values.get(name, 0.0))))
+            for name, value in values.items():
+                args.extend((stats_key(name), now_ms, float(value)))
             pipe = self.client.pipeline(transaction=False)
             pipe.execute_command("TS.MADD", *args)
             flat: list[object] = []
@@ -661,4 +795,4 @@ class RedisSink:
             pipe.execute_command("HSET", WORKER_STATS_KEY, *flat)
             pipe.execute(raise_on_error=False)
         except _DISCONNECTED:
-            self._stats_created = False
+            self._stats_created_names.clear()

@@ -3,9 +3,14 @@
 `tickerlake realtime worker` runs `run_worker`. It connects to `FEED_URL` (the local
 simulator when unset), authenticates with `MASSIVE_API_KEY` (any key for the
 simulator), subscribes to all symbols or a list, and keeps Redis current. It never
-dies from input: malformed events are counted and skipped, a dropped feed is
-reconnected and resubscribed, an unreachable Redis is waited for while a bounded
-buffer holds the events. SIGTERM (or SIGINT) flushes what is queued and returns.
+dies from input: every frame is parsed without raising (`messages`), every decoded
+event is screened (`screening`: symbol grammar, time tolerance, prices, volumes), and
+what is refused is counted per reason (`skipped_<reason>` in the `stats:worker` hash,
+the `ts:{stats}:skipped:<reason>` series) and logged at most once per log interval,
+while the good events of the same frame go on. A dropped feed is reconnected and
+resubscribed, an unreachable Redis is waited for while a bounded buffer holds the
+events, a series Redis refuses costs only its own samples (see `sink`). SIGTERM (or
+SIGINT) flushes what is queued and returns.
 """
 
 from __future__ import annotations
@@ -19,7 +24,15 @@ from dataclasses import dataclass, field
 
 from pipelines.realtime import messages
 from pipelines.realtime.feed import Feed, FeedConfig
-from pipelines.realtime.messages import Frame
+from pipelines.realtime.messages import MAX_FRAME_BYTES, MAX_FRAME_EVENTS, Frame
+from pipelines.realtime.screening import (
+    MALFORMED,
+    OVERSIZED,
+    SKIP_REASONS,
+    UNKNOWN_EVENT,
+    EventLimits,
+    Screen,
+)
 from pipelines.realtime.sink import RedisSink, SinkConfig
 from pipelines.realtime.velocity import VelocityConfig, VelocityTracker
 
@@ -27,6 +40,7 @@ log = logging.getLogger(__name__)
 
 ACTIVE_WINDOW_S = 60.0  # a symbol counts as active when it had an update this recently
 FINAL_FLUSH_TIMEOUT_S = 5.0
+LOG_INTERVAL_S = 10.0  # the progress line, and at most one line of skipped events, this often
 
 
 @dataclass(frozen=True)
@@ -43,17 +57,38 @@ class WorkerConfig:
     stats_interval_s: float = 1.0
     feed_backoff_initial_s: float = 0.1
     feed_backoff_max_s: float = 10.0
+    limits: EventLimits = field(default_factory=EventLimits)
+    max_frame_bytes: int = MAX_FRAME_BYTES
+    max_frame_events: int = MAX_FRAME_EVENTS
 
 
 @dataclass
 class WorkerCounters:
-    """Input-side counts (the feed and sink keep their own)."""
+    """Input-side counts (the feed and sink keep their own).
+
+    `received` counts the aggregates accepted for storage; `skipped` the refused events
+    (or whole frames, for `oversized`) per reason, one of `screening.SKIP_REASONS`.
+    """
 
     received: int = 0
-    malformed: int = 0
-    unknown: int = 0
     duplicates: int = 0
     minute_bars: int = 0
+    skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SKIP_REASONS, 0))
+
+    @property
+    def malformed(self) -> int:
+        """Events that were not valid JSON of a known shape."""
+        return self.skipped[MALFORMED]
+
+    @property
+    def unknown(self) -> int:
+        """Events of a channel we do not handle."""
+        return self.skipped[UNKNOWN_EVENT]
+
+    @property
+    def skipped_total(self) -> int:
+        """Every skipped event (an oversized frame counts one)."""
+        return sum(self.skipped.values())
 
 
 class RealtimeWorker:
@@ -70,29 +105,41 @@ class RealtimeWorker:
                 api_key=config.api_key,
                 backoff_initial_s=config.feed_backoff_initial_s,
                 backoff_max_s=config.feed_backoff_max_s,
+                max_frame_bytes=config.max_frame_bytes,
+                max_frame_events=config.max_frame_events,
             ),
             self.handle_frame,
         )
         self._latest_start: dict[str, int] = {}
+        self._screen = Screen(config.limits)
+        self._skipped_logged = dict.fromkeys(SKIP_REASONS, 0)  # counts at the last log line
         self._stop = asyncio.Event()
         self._started_at = time.monotonic()
 
     def handle_frame(self, frame: Frame) -> None:
-        """Count what was skipped, run velocity on each aggregate and queue it for Redis."""
+        """Screen the frame's aggregates, count what was skipped (per reason), run velocity on
+        each good aggregate and queue it for Redis."""
         counters = self.counters
+        skipped = counters.skipped
         if frame.malformed:
-            counters.malformed += frame.malformed
+            skipped[MALFORMED] += frame.malformed
         if frame.unknown:
-            counters.unknown += frame.unknown
+            skipped[UNKNOWN_EVENT] += frame.unknown
+        if frame.oversized:
+            skipped[OVERSIZED] += frame.oversized
         if not frame.aggregates:
             return
-        counters.received += len(frame.aggregates)
+        screened = self._screen(frame.aggregates, int(time.time() * 1000))
+        for reason, count in screened.skipped.items():
+            skipped[reason] += count
+        aggregates = screened.kept
+        counters.received += len(aggregates)
         latest_start = self._latest_start
         update_velocity = self.velocity.update
         velocities = self.velocity.velocity
         add = self.sink.add
         channel = self.config.channel
-        for aggregate in frame.aggregates:
+        for aggregate in aggregates:
             if isinstance(aggregate, messages.MinuteAggregate) and channel != "AM":
                 counters.minute_bars += 1  # minute bars come from compaction; not stored twice
                 continue
@@ -157,6 +204,7 @@ class RealtimeWorker:
             if not await self.sink.flush():
                 await asyncio.sleep(0.1)
         await self.sink.write_stats(*self._stats_snapshot(0.0))
+        self._log_skipped()
         if self.sink.pending:
             log.error("Redis unreachable at shutdown: %d events not written", self.sink.pending)
         else:
@@ -166,7 +214,7 @@ class RealtimeWorker:
         interval = self.config.stats_interval_s
         last_written = self.sink.counters.written
         last_time = time.monotonic()
-        next_log = last_time + 10
+        next_log = last_time + LOG_INTERVAL_S
         while not self._stop.is_set():
             await asyncio.sleep(interval)
             now = time.monotonic()
@@ -175,10 +223,22 @@ class RealtimeWorker:
             last_written, last_time = written, now
             await self.sink.write_stats(*self._stats_snapshot(rate))
             if now >= next_log:
-                next_log = now + 10
-                log.info("%.0f msgs/s, %d written, %d queued, %d dropped, %d malformed, feed %s",
-                         rate, written, self.sink.pending, self.sink.counters.dropped,
-                         self.counters.malformed, self.feed.counters.state)
+                next_log = now + LOG_INTERVAL_S
+                log.info("%.0f msgs/s, %d written, %d queued, %d dropped, %d skipped, %d samples "
+                         "refused, feed %s", rate, written, self.sink.pending,
+                         self.sink.counters.dropped, self.counters.skipped_total,
+                         self.sink.counters.refused_total, self.feed.counters.state)
+                self._log_skipped()
+
+    def _log_skipped(self) -> None:
+        """One line naming what was skipped since the last one, per reason (none if nothing)."""
+        now = self.counters.skipped
+        since = {r: now[r] - self._skipped_logged[r] for r in SKIP_REASONS if now[r] > self._skipped_logged[r]}
+        if since:
+            self._skipped_logged = dict(now)
+            log.warning("skipped %s in the last %.0f s (bad input from the feed; good events "
+                        "of the same frames were kept)",
+                        ", ".join(f"{count} {reason}" for reason, count in since.items()), LOG_INTERVAL_S)
 
     def _stats_snapshot(self, rate: float) -> tuple[dict[str, float], dict[str, object]]:
         sink = self.sink.counters
@@ -193,7 +253,11 @@ class RealtimeWorker:
             "dropped": float(sink.dropped),
             "malformed": float(self.counters.malformed),
             "lag_ms": lag,
+            "skipped": float(self.counters.skipped_total),
+            "refused": float(sink.refused_total),
         }
+        for reason, count in self.counters.skipped.items():
+            values[f"skipped:{reason}"] = float(count)
         counters: dict[str, object] = {
             "received": self.counters.received,
             "written": sink.written,
@@ -202,6 +266,12 @@ class RealtimeWorker:
             "malformed": self.counters.malformed,
             "unknown": self.counters.unknown,
             "duplicates": self.counters.duplicates,
+            "skipped": self.counters.skipped_total,
+            **{f"skipped_{reason}": count for reason, count in self.counters.skipped.items()},
+            "refused_samples": sink.refused_total,
+            **{f"refused_{reason}": count for reason, count in sink.refused.items()},
+            "feed_refusals": self.feed.counters.refusals,
+            "feed_status_errors": self.feed.counters.status_errors,
             "alerts": sink.alerts,
             "feed_connects": self.feed.counters.connects,
             "feed_failures": self.feed.counters.failures,

@@ -145,9 +145,8 @@ def test_series_emptied_between_batches_are_recreated_and_rewritten(redis_url: s
             assert await sink.flush()
             redis_client.flushdb()  # as a restarted Redis without persistence would come back
             sink.add(bar("AAA", t0 + 1_000, 11.0), 0.0)
-            assert await sink.flush()  # the missing series are found and the event queued again
-            assert sink.pending == 1
-            assert await sink.flush()
+            assert await sink.flush()  # the missing series are found, re-created, written again
+            assert sink.pending == 0
         finally:
             await sink.close()
         return sink
@@ -156,3 +155,110 @@ def test_series_emptied_between_batches_are_recreated_and_rewritten(redis_url: s
     assert redis_client.execute_command("TS.GET", keys.series_key("AAA", "close")) == [t0 + 1_000, 11.0]
     assert redis_client.execute_command("TS.INFO", keys.series_key("AAA", "close"))  # re-created, with rules
     assert sink.counters.written == 2 and sink.counters.dropped == 0
+
+
+def test_a_series_redis_refuses_costs_only_its_own_samples(
+    redis_url: str, redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One key squatted by a plain string, one series with a one-second retention fed a late
+    sample: every other series gets every sample (events lost: 0), the refused ones are
+    counted per reason, logged once per key, and the next batch goes the same way."""
+    t0 = 1_700_000_300_000
+    symbols = ["AAA", "BAD", "BBB", "OLD"]
+    redis_client.set(keys.series_key("BAD", "close"), "someone else's string")
+    redis_client.execute_command("TS.CREATE", keys.series_key("OLD", "close"), "RETENTION", 1_000)
+    events_per_symbol = 100
+
+    def batch(first: int) -> list[tuple[SecondAggregate, float]]:
+        items = [(bar(symbol, t0 + i * 1_000, 10.0 + i / 100), 0.0)
+                 for i in range(first, first + events_per_symbol) for symbol in symbols]  # fmt: skip
+        late = bar("OLD", t0 + (first - 10) * 1_000 - 500, 5.0)  # behind OLD's 1 s retention
+        return [*items, (late, 0.0)]
+
+    async def run() -> RedisSink:
+        sink = RedisSink(redis_url, SinkConfig(flush_events=10_000), LABELS)
+        await sink.start()
+        try:
+            for first in (0, events_per_symbol):
+                for aggregate, velocity in batch(first):
+                    sink.add(aggregate, velocity)
+                assert await sink.flush()
+                assert sink.pending == 0
+        finally:
+            await sink.close()
+        return sink
+
+    with caplog.at_level("WARNING", logger="pipelines.realtime.sink"):
+        sink = asyncio.run(run())
+
+    sent = 2 * events_per_symbol
+    ts = redis_client.ts()
+    stored = {(symbol, field): len(ts.range(keys.series_key(symbol, field), "-", "+"))
+              for symbol in symbols for field in keys.FIELDS if (symbol, field) != ("BAD", "close")}  # fmt: skip
+    late = {("OLD", field): 2 for field in keys.FIELDS if field != "close"}  # two late bars kept
+    expected = {key: sent + late.get(key, 0) for key in stored}
+    expected[("OLD", "close")] = len(ts.range(keys.series_key("OLD", "close"), "-", "+"))  # trimmed by its retention
+    lost = sum(expected[key] - stored[key] for key in stored)
+    assert lost == 0, f"events lost: {lost}"
+    assert stored[("OLD", "close")] >= 1
+    assert redis_client.get(keys.series_key("BAD", "close")) == "someone else's string"
+    assert sink.counters.refused == {
+        keys.NOT_A_SERIES: sent, keys.OLDER_THAN_RETENTION: 2, keys.INVALID_TIMESTAMP: 0,
+        keys.INVALID_VALUE: 0, keys.OTHER_REFUSAL: 0,
+    }  # fmt: skip
+    assert sink.counters.written == 2 * (len(symbols) * events_per_symbol + 1)
+    assert sink.counters.dropped == 0
+    assert float(redis_client.hget(keys.last_value_key("BAD"), "close")) == 10.0 + (sent - 1) / 100
+    bad_lines = [r for r in caplog.records if "ts:{BAD}:close" in r.getMessage() and "refused" in r.getMessage()]
+    assert len(bad_lines) == 1, "one log line per key per interval"
+    assert "delete it" in bad_lines[0].getMessage()
+
+
+def test_a_squatted_series_heals_once_the_key_is_deleted(redis_url: str, redis_client: redis.Redis) -> None:
+    t0 = 1_700_000_400_000
+    redis_client.set(keys.series_key("BAD", "close"), "x")
+
+    async def run() -> RedisSink:
+        sink = RedisSink(redis_url, SinkConfig(flush_events=10_000), LABELS)
+        await sink.start()
+        try:
+            sink.add(bar("BAD", t0, 10.0), 0.0)
+            assert await sink.flush()
+            redis_client.delete(keys.series_key("BAD", "close"))
+            sink._not_series.clear()  # as after NOT_A_SERIES_RETRY_S
+            sink.add(bar("BAD", t0 + 1_000, 11.0), 0.0)
+            assert await sink.flush()
+        finally:
+            await sink.close()
+        return sink
+
+    sink = asyncio.run(run())
+    assert redis_client.execute_command("TS.GET", keys.series_key("BAD", "close")) == [t0 + 1_000, 11.0]
+    assert sink.counters.refused[keys.NOT_A_SERIES] == 1
+
+
+def test_redis_out_of_memory_holds_the_batch_and_writes_it_once_memory_is_back(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    t0 = 1_700_000_500_000
+    previous = redis_client.config_get("maxmemory")["maxmemory"]
+
+    async def run() -> RedisSink:
+        sink = RedisSink(redis_url, SinkConfig(flush_events=10_000), LABELS)
+        await sink.start()
+        try:
+            redis_client.config_set("maxmemory", 1)  # every write is refused with OOM
+            for i in range(50):
+                sink.add(bar("AAA", t0 + i * 1_000, 10.0), 0.0)
+            assert not await sink.flush()  # held, as for an unreachable server
+            assert sink.pending == 50
+            redis_client.config_set("maxmemory", previous)
+            assert await sink.flush()
+        finally:
+            redis_client.config_set("maxmemory", previous)
+            await sink.close()
+        return sink
+
+    sink = asyncio.run(run())
+    assert len(redis_client.ts().range(keys.series_key("AAA", "close"), "-", "+")) == 50
+    assert (sink.counters.written, sink.counters.dropped, sink.counters.refused_total) == (50, 0, 0)
