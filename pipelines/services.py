@@ -358,8 +358,9 @@ def _wait_until_ready(server: EmbeddedRedis, log_path: Path) -> None:
 
 def embedded_url(port: int, password: str | None = None) -> str:
     """Return the URL of the embedded server on 127.0.0.1:`port` (database 0), with the
-    password when it has one."""
-    auth = f":{password}@" if password else ""
+    password when it has one (as Redis's `default` user: redis-cli reads an empty user
+    name as a user called "")."""
+    auth = f"default:{password}@" if password else ""
     return f"redis://{auth}127.0.0.1:{port}/0"
 
 
