@@ -44,9 +44,9 @@ class Settings(BaseSettings):
         description="Unset: the embedded Redis that `tickerlake services up` starts.",
     )
     redis_port: int = Field(
-        default=0,
+        default=6390,  # clear of a system Redis on 6379; fixed, so restarts keep the address
         validation_alias="TICKERLAKE_REDIS_PORT",
-        description="Port for the embedded Redis; 0 picks a free loopback port.",
+        description="Port of the embedded Redis on 127.0.0.1; 0 picks a free one at each start.",
     )
 
     massive_api_key: SecretStr | None = Field(

@@ -47,10 +47,10 @@ def services_install() -> None:
 @services_app.command("up")
 def services_up() -> None:
     """Start the embedded Redis with TimeSeries (or check the server REDIS_URL names)."""
-    from pipelines.services import redis_up
+    from pipelines.services import redact_url, redis_up
 
     status = redis_up()
-    console.print(f"Redis with TimeSeries: {status.url} ({status.origin})")
+    console.print(f"Redis with TimeSeries: {redact_url(status.url)} ({status.origin})")
 
 
 @services_app.command("down")
@@ -64,13 +64,22 @@ def services_down() -> None:
 @services_app.command("status")
 def services_status() -> None:
     """Say whether Redis is reachable and has the TimeSeries module."""
-    from pipelines.services import redis_status
+    from pipelines.services import redact_url, redis_status
 
     status = redis_status()
     if status is None:
         console.print("Redis: not running (start it with `tickerlake services up`)")
         raise typer.Exit(1)
-    console.print(f"Redis with TimeSeries: {status.url} ({status.origin})")
+    console.print(f"Redis with TimeSeries: {redact_url(status.url)} ({status.origin})")
+
+
+@services_app.command("url")
+def services_url() -> None:
+    """Print the full Redis URL, password included, for scripts:
+    redis-cli -u "$(tickerlake services url)"."""
+    from pipelines.services import resolve_redis_url
+
+    print(resolve_redis_url())  # plain print: nothing but the URL on stdout, no wrapping
 
 
 # --- realtime ---------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """`make run` and `make airflow`: start what the platform needs, print where it is, stop it on Ctrl-C.
 
 Everything started here is a child of this process (or, for Redis, recorded in the
-data folder's run state), so one Ctrl-C or SIGTERM stops all of it.
+data folder's run state), so one Ctrl-C or SIGTERM stops all of it. While it runs,
+`run_platform` supervises: a process that dies (the embedded Redis, the simulator, the
+worker, Streamlit) is started again after a backoff that doubles from 1 s to 30 s and
+resets once the process has stayed up a minute; Redis comes back on the same address
+with its append-only data, and the others reconnect to it by themselves.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 from lake.errors import TickerlakeError
 from lake.settings import Settings, get_settings
@@ -28,7 +33,14 @@ from pipelines.airflow_env import (
     airflow_environment,
     setup_commands,
 )
-from pipelines.services import port_is_free, redis_down, redis_status, redis_up
+from pipelines.services import (
+    EmbeddedRedis,
+    port_is_free,
+    redact_url,
+    redis_down,
+    redis_status,
+    start_embedded_redis,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STREAMLIT_ENTRY = PROJECT_ROOT / "app" / "main.py"
@@ -132,10 +144,128 @@ def _signal_group(child: Child, signum: int) -> None:
         os.killpg(child.process.pid, signum)
 
 
-def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
-    """Start Redis, the demo lake if needed, the live path and Streamlit; block until Ctrl-C.
+class Process(Protocol):
+    """What the supervisor watches: a started process (`subprocess.Popen` has both)."""
 
-    Returns the exit code: 0 after a clean stop, 1 when a child died on its own.
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+
+@dataclass
+class Backoff:
+    """Delays between restarts of one process: `initial_s`, doubling to at most `cap_s`,
+    back to `initial_s` once a start has stayed up `stable_s` (all seconds)."""
+
+    initial_s: float = 1.0
+    cap_s: float = 30.0
+    stable_s: float = 60.0
+    failures: int = 0
+
+    def next_delay(self, ran_for_s: float) -> float:
+        """Return the wait (s) before the next start, after a run that lasted `ran_for_s`."""
+        if ran_for_s >= self.stable_s:
+            self.failures = 0
+        delay = min(self.cap_s, self.initial_s * 2**self.failures)
+        self.failures += 1
+        return delay
+
+
+@dataclass
+class Supervised:
+    """One process `Supervisor` keeps running: `start()` starts it, `stop(process)` ends it."""
+
+    name: str
+    start: Callable[[], Process]
+    stop: Callable[[Process], None]
+    backoff: Backoff = field(default_factory=Backoff)
+    process: Process | None = None
+    started_at: float = 0.0
+    restart_at: float | None = None
+
+
+def describe_exit(code: int | None) -> str:
+    """Return how a process ended, in words: `code 1`, `killed by SIGKILL`."""
+    if code is None:
+        return "exit code unknown"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"code {code}"
+
+
+class Supervisor:
+    """Starts each `Supervised` process, restarts it with backoff when it dies, stops all.
+
+    `check()` is one pass of the loop (the caller sleeps between passes); it logs one
+    line per death and per failed start, through `echo`.
+    """
+
+    def __init__(self, services: Sequence[Supervised], echo: Echo, clock: Callable[[], float] = time.monotonic) -> None:
+        self.services = list(services)
+        self.echo = echo
+        self.clock = clock
+
+    def check(self) -> None:
+        """Notice deaths and schedule restarts; start what is due."""
+        now = self.clock()
+        for service in self.services:
+            if service.process is not None:
+                code = service.process.poll()
+                if code is None:
+                    continue
+                delay = service.backoff.next_delay(now - service.started_at)
+                service.process, service.restart_at = None, now + delay
+                self.echo(f"{service.name} exited ({describe_exit(code)}); "
+                          f"restarting in {delay:g} s (restart {service.backoff.failures})")
+            elif service.restart_at is not None and now >= service.restart_at:
+                self._restart(service)
+
+    def _restart(self, service: Supervised) -> None:
+        service.started_at = self.clock()
+        try:
+            service.process = service.start()
+        except (TickerlakeError, OSError) as exc:
+            delay = service.backoff.next_delay(0.0)
+            service.restart_at = self.clock() + delay
+            self.echo(f"{service.name} did not start ({exc}); next attempt in {delay:g} s")
+            return
+        service.restart_at = None
+        self.echo(f"{service.name} restarted (pid {service.process.pid})")
+
+    def stop_all(self) -> None:
+        """Stop every running process, newest first."""
+        for service in reversed(self.services):
+            if service.process is not None:
+                service.stop(service.process)
+                service.process = None
+
+
+def _stop_child_process(process: Process) -> None:
+    stop_children([Child("child", process)])  # type: ignore[arg-type]
+
+
+def _child_starter(name: str, command: list[str], **popen: object) -> Callable[[], Process]:
+    return lambda: start_child(name, command, **popen).process
+
+
+def redis_service(settings: Settings, server: EmbeddedRedis) -> Supervised:
+    """Supervise the embedded Redis `server`: a restart uses its port, password and data."""
+    port = server.port
+
+    def start() -> Process:
+        restarted = start_embedded_redis(settings, port=port)
+        return restarted.process
+
+    return Supervised("redis", start, _stop_child_process, process=server.process,
+                      started_at=time.monotonic())
+
+
+def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
+    """Start Redis, the demo lake if needed, the live path and Streamlit; supervise them
+    (restart with backoff what dies) until Ctrl-C or SIGTERM, then stop them all.
+
+    Returns the exit code, 0 after a clean stop.
     """
     settings = get_settings()
     if not port_is_free(streamlit_port):
@@ -146,36 +276,45 @@ def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
     # Ctrl-C and SIGTERM both end the platform, even when started with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    started_redis = redis_status(settings) is None
-    status = redis_up(settings)
-    children: list[Child] = []
+    started_redis: EmbeddedRedis | None = None
+    supervisor = Supervisor([], echo)
+    services = supervisor.services
     try:
-        echo(f"Redis with TimeSeries: {status.url} ({status.origin})")
+        status = redis_status(settings)
+        if status is None:
+            started_redis = start_embedded_redis(settings)
+            url, origin = started_redis.url, "embedded, supervised"
+            services.append(redis_service(settings, started_redis))
+        else:  # REDIS_URL, or a server `tickerlake services up` started: not ours to restart
+            url, origin = status.url, status.origin
+        echo(f"Redis with TimeSeries: {redact_url(url)} ({origin})")
         ensure_demo_lake(settings, echo)
-        env = dict(os.environ, REDIS_URL=status.url)
-        for name, command in realtime_commands():
-            children.append(start_child(name, command, env=env, cwd=PROJECT_ROOT))
-        children.append(start_child("streamlit", streamlit_command(streamlit_port), env=env, cwd=PROJECT_ROOT))
-        streamlit = children[-1].process
+        env = dict(os.environ, REDIS_URL=url)
+        commands = [*realtime_commands(), ("streamlit", streamlit_command(streamlit_port))]
+        fresh = [Supervised(name, _child_starter(name, command, env=env, cwd=PROJECT_ROOT),
+                            _stop_child_process) for name, command in commands]
+        services.extend(fresh)
+        for service in fresh:
+            service.process = service.start()
+            service.started_at = time.monotonic()
         base = f"http://127.0.0.1:{streamlit_port}"
-        wait_for_http(f"{base}/_stcore/health", timeout_s=60, process=streamlit)
+        wait_for_http(f"{base}/_stcore/health", timeout_s=60, process=services[-1].process)  # type: ignore[arg-type]
         echo(f"Tickerlake app:  {base}")
         echo(f"Health check:    {base}/_stcore/health")
         echo("Airflow UI:      `make airflow` (separate terminal)")
+        echo("Supervising: " + ", ".join(service.name for service in services)
+             + " (restarted with backoff if they die)")
         echo("Press Ctrl-C to stop everything.")
         while True:
-            for child in children:
-                if child.process.poll() is not None:
-                    echo(f"{child.name} exited (code {child.process.returncode}); stopping")
-                    return 1
-            time.sleep(0.5)
+            supervisor.check()
+            time.sleep(0.2)
     except KeyboardInterrupt:
         echo("Stopping…")
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup short
-        stop_children(children)
-        if started_redis:
+        supervisor.stop_all()
+        if started_redis is not None:
             redis_down(settings)
         signal.signal(signal.SIGINT, signal.default_int_handler)
 

