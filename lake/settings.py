@@ -11,6 +11,11 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# A provider rate limit: a plan (`free`, `paid`), `unlimited`, or `N/period[,N/period...]`
+# (pipelines.sources.rate_limit parses it; lake/ imports nothing of ours).
+_PERIOD = "(second|minute|hour|day)"
+_RATE_LIMIT = rf"^(free|paid|unlimited|[0-9]+/{_PERIOD}(,[0-9]+/{_PERIOD})*)$"
+
 
 class Settings(BaseSettings):
     """Tickerlake configuration, read from environment variables (see `.env.example`)."""
@@ -71,6 +76,24 @@ class Settings(BaseSettings):
     )
     fmp_base_url: str = Field(
         default="https://financialmodelingprep.com", validation_alias="FMP_BASE_URL"
+    )
+    # Client-side request limits per provider: `free` or `paid` (the plan's documented
+    # limits, see README "Provider limits"), `unlimited`, or `N/period[,N/period...]`.
+    massive_rate_limit: str = Field(
+        default="free", validation_alias="MASSIVE_RATE_LIMIT", pattern=_RATE_LIMIT
+    )
+    finnhub_rate_limit: str = Field(
+        default="free", validation_alias="FINNHUB_RATE_LIMIT", pattern=_RATE_LIMIT
+    )
+    fmp_rate_limit: str = Field(
+        default="free", validation_alias="FMP_RATE_LIMIT", pattern=_RATE_LIMIT
+    )
+    ticker_details_max_age_days: int = Field(
+        default=7,
+        ge=0,
+        validation_alias="TICKER_DETAILS_MAX_AGE_DAYS",
+        description="Refetch a provider's ticker details only when the last fetch is this "
+        "many days old (0: on every load).",
     )
 
     feed_url: str | None = Field(

@@ -13,6 +13,7 @@ from lake.errors import TickerlakeError
 from lake.settings import Settings
 from pipelines.sources import wire
 from pipelines.sources.base import Progress
+from pipelines.sources.rate_limit import UNLIMITED, RateLimiter, parse_rates
 from pipelines.sources.rest import RestClient
 
 
@@ -29,6 +30,7 @@ class FinnhubClient:
         timeout_seconds: float = 30.0,
         attempts: int = 5,
         backoff_seconds: float = 1.0,
+        rate_limit: str = UNLIMITED,
         window_days: int = 7,
     ) -> None:
         if not api_key:
@@ -41,16 +43,21 @@ class FinnhubClient:
             timeout_seconds=timeout_seconds,
             attempts=attempts,
             backoff_seconds=backoff_seconds,
+            limiter=RateLimiter(parse_rates(rate_limit, "finnhub")),
         )
         # The calendar caps how many rows one answer carries, so long ranges go in windows.
         self.window_days = window_days
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FinnhubClient:
-        """Return a client with the key and base URL from `settings`."""
+        """Return a client with the key, base URL and rate limit from `settings`."""
         if settings.finnhub_api_key is None:
             raise TickerlakeError("FINNHUB_API_KEY is not set: set it to use Finnhub earnings.")
-        return cls(settings.finnhub_api_key.get_secret_value(), base_url=settings.finnhub_base_url)
+        return cls(
+            settings.finnhub_api_key.get_secret_value(),
+            base_url=settings.finnhub_base_url,
+            rate_limit=settings.finnhub_rate_limit,
+        )
 
     def __repr__(self) -> str:
         return f"FinnhubClient(base_url={self.rest.base_url!r})"

@@ -15,6 +15,7 @@ from lake.errors import TickerlakeError
 from lake.settings import Settings
 from pipelines.sources import wire
 from pipelines.sources.base import Progress
+from pipelines.sources.rate_limit import UNLIMITED, RateLimiter, parse_rates
 from pipelines.sources.rest import RestClient
 
 
@@ -31,6 +32,7 @@ class FmpClient:
         timeout_seconds: float = 30.0,
         attempts: int = 5,
         backoff_seconds: float = 1.0,
+        rate_limit: str = UNLIMITED,
     ) -> None:
         if not api_key:
             raise TickerlakeError(
@@ -44,14 +46,19 @@ class FmpClient:
             timeout_seconds=timeout_seconds,
             attempts=attempts,
             backoff_seconds=backoff_seconds,
+            limiter=RateLimiter(parse_rates(rate_limit, "fmp")),
         )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FmpClient:
-        """Return a client with the key and base URL from `settings`."""
+        """Return a client with the key, base URL and rate limit from `settings`."""
         if settings.fmp_api_key is None:
             raise TickerlakeError("FMP_API_KEY is not set: set it to use FMP analyst grades.")
-        return cls(settings.fmp_api_key.get_secret_value(), base_url=settings.fmp_base_url)
+        return cls(
+            settings.fmp_api_key.get_secret_value(),
+            base_url=settings.fmp_base_url,
+            rate_limit=settings.fmp_rate_limit,
+        )
 
     def __repr__(self) -> str:
         return f"FmpClient(base_url={self.rest.base_url!r})"

@@ -7,6 +7,7 @@ frames. The key goes in an `Authorization: Bearer` header, never in a URL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -18,7 +19,10 @@ from lake.settings import Settings
 from pipelines.sources import wire
 from pipelines.sources.base import Progress
 from pipelines.sources.calendar import trading_days
+from pipelines.sources.rate_limit import UNLIMITED, RateLimiter, parse_rates
 from pipelines.sources.rest import RestClient
+
+log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 1000
 # `/v1/indicators/*` values as received: `timestamp` (UTC ms of the bar's start), `value`,
@@ -41,6 +45,7 @@ class MassiveClient:
         timeout_seconds: float = 30.0,
         attempts: int = 5,
         backoff_seconds: float = 1.0,
+        rate_limit: str = UNLIMITED,
         max_workers: int = 4,
     ) -> None:
         if not api_key:
@@ -53,15 +58,20 @@ class MassiveClient:
             timeout_seconds=timeout_seconds,
             attempts=attempts,
             backoff_seconds=backoff_seconds,
+            limiter=RateLimiter(parse_rates(rate_limit, "massive")),
         )
         self.max_workers = max_workers
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MassiveClient:
-        """Return a client with the key and base URL from `settings`."""
+        """Return a client with the key, base URL and rate limit from `settings`."""
         if settings.massive_api_key is None:
             raise TickerlakeError("MASSIVE_API_KEY is not set: set it to use Massive/Polygon data.")
-        return cls(settings.massive_api_key.get_secret_value(), base_url=settings.massive_base_url)
+        return cls(
+            settings.massive_api_key.get_secret_value(),
+            base_url=settings.massive_base_url,
+            rate_limit=settings.massive_rate_limit,
+        )
 
     def __repr__(self) -> str:
         return f"MassiveClient(base_url={self.rest.base_url!r})"
@@ -123,6 +133,14 @@ class MassiveClient:
             if tickers is None
             else list(tickers)
         )
+        eta = self.rest.limiter.seconds_for(len(symbols))
+        if eta > 600:
+            log.warning(
+                "fetching %d ticker details takes at least %.1f h at MASSIVE_RATE_LIMIT; "
+                "set it to `paid` if your plan allows more",
+                len(symbols),
+                eta / 3600,
+            )
         records: list[dict] = []
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
             for done, record in enumerate(

@@ -3,13 +3,17 @@
 It speaks the documented protocols (paths, query parameters, auth, JSON bodies,
 `next_url` pagination with an opaque cursor and no key) and serves the content of a
 small synthetic market, so a real client's fetch can be compared with the synthetic
-source's. Faults can be scripted per path prefix (e.g. a 429 then success).
+source's. Faults can be scripted per path prefix (e.g. a 429 then success): a status,
+`Retry-After` in seconds or as an HTTP-date, a truncated JSON body, a connection cut
+short of its Content-Length, a slow answer, a redirect. Every request is recorded with
+its arrival time on the server's clock, so tests measure rates where the provider would.
 """
 
 from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,11 +35,46 @@ PAGE_SIZE = 4  # small, so every paginated endpoint needs several pages
 INDICATOR_PAGE_SIZE = 100  # indicator values per page (at most `limit`), then `next_url`
 
 
+@dataclass(frozen=True)
+class Fault:
+    """One scripted answer. `status` None serves the normal answer (after `delay_seconds`);
+    `raw` replaces the JSON error body; `declared_length` larger than the body sends that
+    Content-Length and closes the connection early."""
+
+    status: int | None = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    declared_length: int | None = None
+    delay_seconds: float = 0.0
+
+
+def too_many_requests(retry_after: str | None = None) -> Fault:
+    """A 429, with `Retry-After: <retry_after>` when given (seconds or an HTTP-date)."""
+    return Fault(429, {} if retry_after is None else {"Retry-After": retry_after})
+
+
+# A 200 whose JSON stops mid-record (the Content-Length matches what is sent).
+TRUNCATED_JSON = Fault(200, raw=b'{"status":"OK","results":[{"T":"AAA","o":1')
+# A 200 that promises more bytes than it sends, then closes the connection.
+CUT_SHORT = Fault(200, raw=b'{"status":"OK","results":[', declared_length=4096)
+
+
+def slow(seconds: float) -> Fault:
+    """The normal answer, `seconds` late."""
+    return Fault(None, delay_seconds=seconds)
+
+
+def redirect(location: str, status: int = 302) -> Fault:
+    return Fault(status, {"Location": location})
+
+
 @dataclass
 class SeenRequest:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # arrival, server clock (seconds)
+    fault: Fault | None = None  # the scripted answer it got, if any
 
 
 @dataclass
@@ -50,18 +89,23 @@ class ProviderServer:
     indicator_bars: pl.DataFrame | None = None
     # Tickers left out of grouped daily, as Massive leaves out a ticker with no trades.
     untraded: set[str] = field(default_factory=set)
+    # Seconds every normal answer takes (a provider's own latency).
+    latency_seconds: float = 0.0
     _skews: dict[tuple[str, str], float] = field(default_factory=dict)
-    _faults: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
+    _faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def fail_next(self, path_prefix: str, *statuses: int) -> None:
-        """Answer the next requests whose path starts with `path_prefix` with these statuses."""
+    def fail_next(self, path_prefix: str, *faults: int | Fault) -> None:
+        """Answer the next requests whose path starts with `path_prefix` with these faults
+        (a bare status is `Fault(status)`)."""
         with self._lock:
-            self._faults[path_prefix].extend(statuses)
+            self._faults[path_prefix].extend(
+                f if isinstance(f, Fault) else Fault(f) for f in faults
+            )
 
     def skew_indicator(self, ticker: str, kind: str, factor: float) -> None:
         """Serve `ticker`'s newest `kind` (sma, ema, macd, rsi) value times `factor`."""
@@ -71,7 +115,7 @@ class ProviderServer:
     def seen(self, path_prefix: str) -> list[SeenRequest]:
         return [r for r in self.requests if r.path.startswith(path_prefix)]
 
-    def _take_fault(self, path: str) -> int | None:
+    def _take_fault(self, path: str) -> Fault | None:
         with self._lock:
             for prefix, statuses in self._faults.items():
                 if path.startswith(prefix) and statuses:
@@ -288,10 +332,6 @@ class ProviderServer:
     # --- serving ---------------------------------------------------------------------
 
     def handle(self, path: str, query: dict[str, str], headers: dict[str, str]) -> tuple[int, Any]:
-        self.requests.append(SeenRequest(path, query, headers))
-        fault = self._take_fault(path)
-        if fault is not None:
-            return fault, {"status": "ERROR", "error": f"scripted {fault}"}
         if path.startswith("/api/v1/"):
             if headers.get("x-finnhub-token") != FINNHUB_KEY:
                 return 401, {"error": "Invalid API key"}
@@ -314,11 +354,32 @@ class ProviderServer:
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                status, body = server_ref.handle(parts.path, query, headers)
-                payload = orjson.dumps(body)
+                fault = server_ref._take_fault(parts.path)
+                with server_ref._lock:
+                    server_ref.requests.append(SeenRequest(parts.path, query, headers, fault=fault))
+                if fault is not None and fault.delay_seconds:
+                    time.sleep(fault.delay_seconds)  # the scripted slow answer
+                extra: dict[str, str] = {}
+                if fault is None or fault.status is None:
+                    time.sleep(server_ref.latency_seconds)
+                    status, body = server_ref.handle(parts.path, query, headers)
+                    payload = orjson.dumps(body)
+                else:
+                    status, extra = fault.status, fault.headers
+                    payload = (
+                        fault.raw
+                        if fault.raw is not None
+                        else orjson.dumps({"status": "ERROR", "error": f"scripted {status}"})
+                    )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                declared = fault.declared_length if fault is not None else None
+                self.send_header("Content-Length", str(declared or len(payload)))
+                if declared:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 self.wfile.write(payload)
 
@@ -326,6 +387,7 @@ class ProviderServer:
                 return
 
         httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        httpd.daemon_threads = True
         self.port = httpd.server_address[1]
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         return httpd
