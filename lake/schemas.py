@@ -4,6 +4,10 @@ Every source (Massive/Polygon, Finnhub, FMP, the synthetic market) turns its raw
 records into frames with exactly these schemas, so the rest of the pipeline runs
 one code path. Prices are in dollars, volumes in shares, dates are exchange-local
 trading dates, timestamps are UTC.
+
+Every silver and gold row says where it came from in `source` (see `SOURCES`): silver
+rows take their bronze batch's source, gold rows the source of the silver rows they
+derive from (each contract's comment says which).
 """
 
 from __future__ import annotations

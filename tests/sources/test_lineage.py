@@ -287,3 +287,16 @@ def test_a_lake_with_real_batches_from_before_lineage_keeps_unknown_sources_unkn
     assert bars.filter(pl.col("source") == "massive")["date"].min() == date(2024, 2, 15)
     assert _rows(_sources_by_table(), source="synthetic") == 0
     assert "do not say their source" in (historical.other_data() or "")
+
+
+def test_load_says_which_datasets_it_skipped_and_why(
+    lake_uri: str, provider_server: ProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _only_massive(monkeypatch, provider_server)
+
+    result = CliRunner().invoke(app, ["load", "--date", "2024-02-15"])
+
+    assert result.exit_code == 0, result.output
+    assert "skipped earnings: FINNHUB_API_KEY not set" in result.output
+    assert "skipped grades: FMP_API_KEY not set" in result.output
+    assert set(tables.read(DAILY_BARS)["source"]) == {"massive"}
