@@ -272,6 +272,7 @@ class RealtimeWorker:
             **{f"refused_{reason}": count for reason, count in sink.refused.items()},
             "feed_refusals": self.feed.counters.refusals,
             "feed_status_errors": self.feed.counters.status_errors,
+            "feed_handler_errors": self.feed.counters.handler_errors,
             "alerts": sink.alerts,
             "feed_connects": self.feed.counters.connects,
             "feed_failures": self.feed.counters.failures,
