@@ -76,6 +76,7 @@ class FeedCounters:
     state: str = "idle"
     refusals: int = 0  # statuses refusing the connection (auth_failed, max_connections)
     status_errors: int = 0  # `error` statuses (a bad subscription, say)
+    handler_errors: int = 0  # frames whose handling raised (a bug; logged, never fatal)
 
 
 class Feed:
@@ -198,7 +199,7 @@ class Feed:
                     )
                     if frame.statuses:
                         self._track_statuses(frame)
-                    self.on_frame(frame)
+                    self._deliver(frame)
                 if self._refused is not None and not self._stopping.is_set():
                     raise FeedRefused(self._refused)  # closed cleanly after refusing us: back off
             except ConnectionClosed as exc:
@@ -206,7 +207,7 @@ class Feed:
                     return
                 if exc.sent is not None and exc.sent.code == MESSAGE_TOO_BIG:
                     # Too big for the transport even to hold: skipped like a smaller oversized one.
-                    self.on_frame(Frame(oversized=1))
+                    self._deliver(Frame(oversized=1))
                 if not streamed:
                     raise  # closed during the handshake: back off before the next try
                 if self._refused is not None:
@@ -230,6 +231,9 @@ class Feed:
                     return
                 if status.status == "auth_failed":
                     raise FeedAuthFailed(status.message or "auth_failed")
+                if status.status in REFUSING_STATUSES:
+                    self.counters.refusals += 1
+                    raise FeedRefused(f"{status.status}: {status.message[:200]}")
 
     def _track_statuses(self, frame: Frame) -> None:
         for status in frame.statuses:
@@ -247,6 +251,19 @@ class Feed:
                 self.active.update(_split_params(text[len(messages.SUBSCRIBED_PREFIX):]))
             elif text.startswith(messages.UNSUBSCRIBED_PREFIX):
                 self.active.difference_update(_split_params(text[len(messages.UNSUBSCRIBED_PREFIX):]))
+
+    def _deliver(self, frame: Frame) -> None:
+        """Hand a frame to `on_frame`; a failure there is a bug, logged (once per interval) and
+        counted, never a reason to drop the connection or stop the worker."""
+        try:
+            self.on_frame(frame)
+        except Exception:
+            self.counters.handler_errors += 1
+            now = time.monotonic()
+            if now - self._status_logged.get("handler", -STATUS_LOG_INTERVAL_S) >= STATUS_LOG_INTERVAL_S:
+                self._status_logged["handler"] = now
+                log.exception("handling a frame failed (%d so far); the feed goes on",
+                              self.counters.handler_errors)
 
     def _log_status(self, status: str, text: str) -> None:
         """Log a server status once per kind per `STATUS_LOG_INTERVAL_S` (a server repeating it

@@ -14,10 +14,11 @@ The documented caps (defaults of `EventLimits`, all settable):
   the simulator's synthetic `SYN0001`; it refuses empty, spaced, lower-case-led or
   over-long symbols and anything holding `{}`, `:` or control characters (which
   would break the `ts:{SYM}:…` key layout and its cluster hash tag);
-- a window may start at most `max_ahead_ms` after now (1 day: room for a wrong
-  clock, none for a timestamp in seconds or nanoseconds), and may end at most
-  `max_age_ms` before now (7 days, the retention of the one-minute candles: an older
-  bar could not be kept; a replay of last week's sessions still passes);
+- a window (start `s` to end `e`) lies wholly between `max_age_ms` before now and
+  `max_ahead_ms` after it: at most 1 day ahead (room for a wrong clock, none for a
+  timestamp in seconds or nanoseconds) and at most 7 days back (the retention of the
+  one-minute candles: an older bar could not be kept; a replay of last week's sessions
+  still passes);
 - prices (`o h l c vw`, and `op a` when sent) are finite and positive, `h >= l`, the
   window does not end before it starts, volumes (`v av z`) are not negative.
 """
@@ -33,6 +34,7 @@ from pipelines.realtime.messages import Aggregate
 
 SYMBOL_GRAMMAR = r"[A-Z][A-Za-z0-9]{0,9}(?:[.\-/][A-Z0-9]{1,4})?"
 DAY_MS = 86_400_000
+KNOWN_SYMBOLS_CAP = 200_000  # symbols remembered as matching the grammar (a cache)
 
 # Why an event was skipped. The parser's reasons come first (a frame too big, an event
 # that is not valid JSON of a known shape, an event code we do not handle), then ours.
@@ -99,8 +101,8 @@ def screen(
     if grammar is None:
         grammar = re.compile(limits.symbol_grammar)
     known = good_symbols if good_symbols is not None else set()
-    latest_start = now_ms + limits.max_ahead_ms
-    earliest_end = now_ms - limits.max_age_ms
+    latest = now_ms + limits.max_ahead_ms
+    earliest = now_ms - limits.max_age_ms
     result = Screened()
     kept, skipped = result.kept, result.skipped
     inf = math.inf
@@ -112,8 +114,8 @@ def screen(
             and 0 < event.o < inf and 0 < event.c < inf and 0 < event.vw < inf
             and 0 <= event.v < inf and 0 <= event.av < inf and 0 <= event.z < inf
             and (event.op is None or 0 < event.op < inf) and (event.a is None or 0 < event.a < inf)
-            and earliest_end <= event.e and event.s <= latest_start and event.s <= event.e
-        ) or (reason := _reason(event, grammar, known, latest_start, earliest_end)) is None:  # fmt: skip
+            and earliest <= event.s <= event.e <= latest
+        ) or (reason := _reason(event, grammar, known, latest, earliest)) is None:  # fmt: skip
             kept.append(event)
         else:
             skipped[reason] = skipped.get(reason, 0) + 1
@@ -121,17 +123,19 @@ def screen(
 
 
 def _reason(
-    event: Aggregate, grammar: re.Pattern[str], known: set[str], latest_start: int, earliest_end: int
+    event: Aggregate, grammar: re.Pattern[str], known: set[str], latest: int, earliest: int
 ) -> str | None:
     """Why `event` must be skipped (one of `SKIP_REASONS`), or None when it is fine."""
     symbol = event.sym
     if symbol not in known:
         if not grammar.fullmatch(symbol):
             return BAD_SYMBOL
+        if len(known) >= KNOWN_SYMBOLS_CAP:  # a flood of made-up symbols must not grow it forever
+            known.clear()
         known.add(symbol)
-    if event.s > latest_start:
+    if event.e > latest:
         return TOO_FAR_AHEAD
-    if event.e < earliest_end:
+    if event.s < earliest:
         return TOO_OLD
     if event.e < event.s:
         return END_BEFORE_START

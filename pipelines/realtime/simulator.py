@@ -13,7 +13,10 @@ seconds (an abrupt TCP abort, as a network failure looks), a malformed frame aft
 every Nth frame, a revised duplicate of every Nth frame, and spikes on demand or on a
 timer. Event windows end at send time (`e` = now, `s` = e − 1 s); when the rate is
 higher than one event per ticker per second, one ticker's windows overlap (a stress
-mode, not market realism).
+mode, not market realism). The malformed frames cycle through six kinds of garbage
+(truncated JSON, an object, deep nesting, wrong types, impossible bars, symbols outside
+the grammar, windows far ahead or behind, an unknown channel), counted per skip reason
+in `SimulatorStats.skipped_sent`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,15 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from pipelines.realtime import messages
+from pipelines.realtime.screening import (
+    BAD_PRICE,
+    BAD_SYMBOL,
+    HIGH_BELOW_LOW,
+    MALFORMED,
+    TOO_FAR_AHEAD,
+    TOO_OLD,
+    UNKNOWN_EVENT,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +91,9 @@ class SimulatorStats:
 
     events_sent: int = 0
     frames_sent: int = 0
-    malformed_sent: int = 0
+    malformed_sent: int = 0  # every bad event or frame sent, whatever its reason
+    # The same, per skip reason the worker should count it under (`screening.SKIP_REASONS`).
+    skipped_sent: dict[str, int] = field(default_factory=dict)
     duplicates_sent: int = 0
     spikes: list[tuple[str, int]] = field(default_factory=list)
     # (symbol, window start ms) -> the close of the revision sent last, for "last value wins".
@@ -382,7 +396,9 @@ class MarketSimulator:
         if config.malformed_every and self._frame_count % config.malformed_every == 0:
             frame, bad, repeated = _malformed_frame(self._frame_count // config.malformed_every, events)
             await client.queue.put(frame)
-            self.stats.malformed_sent += bad
+            self.stats.malformed_sent += sum(bad.values())
+            for reason, count in bad.items():
+                self.stats.skipped_sent[reason] = self.stats.skipped_sent.get(reason, 0) + count
             self.stats.duplicates_sent += repeated
         # After the malformed frame (which may repeat originals), so the revision is last.
         if config.duplicate_every and self._frame_count % config.duplicate_every == 0:
@@ -407,19 +423,40 @@ def _revise(event: dict[str, object]) -> dict[str, object]:
     return {**event, "c": close, "h": max(float(event["h"]), close)}  # type: ignore[arg-type]
 
 
-def _malformed_frame(turn: int, events: list[dict[str, object]]) -> tuple[bytes, int, int]:
-    """Return a broken frame (three kinds in turn), its malformed events and repeated good ones."""
-    kind = turn % 3
+MALFORMED_KINDS = 6
+
+
+def _malformed_frame(
+    turn: int, events: list[dict[str, object]]
+) -> tuple[bytes, dict[str, int], int]:
+    """Return a broken frame (`MALFORMED_KINDS` kinds in turn), what the worker should skip
+    in it per reason, and how many good events (repeats of this frame's first two) it holds."""
+    kind = turn % MALFORMED_KINDS
     if kind == 0:
-        return b'[{"ev":"A","sym":"BROKEN","o":', 1, 0  # truncated JSON
-    if kind == 1:  # good events (repeats of this frame's first two) around two invalid ones
-        good = events[:2]
+        return b'[{"ev":"A","sym":"BROKEN","o":', {MALFORMED: 1}, 0  # truncated JSON
+    if kind == 2:
+        return b'{"ev":"A","sym":"NOTANARRAY"}', {MALFORMED: 1}, 0
+    if kind == 4:
+        return b"[" * 100_000, {MALFORMED: 1}, 0  # nesting deeper than any decoder's stack
+    good = events[:2]
+    template = {**(good[0] if good else {"s": _now_ms() - 1_000, "e": _now_ms()}), "ev": "A"}
+    if kind == 1:  # a wrong type, and an impossible bar
         bad = [
-            {"ev": "A", "sym": "BROKEN", "o": "n/a", "h": 1, "l": 1, "c": 1, "v": 1, "vw": 1, "s": 1, "e": 2},
-            {"ev": "A", "sym": "BROKEN", "o": 1, "h": 1, "l": 2, "c": 1, "v": 1, "vw": 1, "s": 1, "e": 2},
+            {**template, "sym": "BROKEN", "o": "n/a"},
+            {**template, "sym": "BROKEN", "h": 1.0, "l": 2.0, "o": 1.5, "c": 1.5, "vw": 1.5},
         ]
-        return messages.encode_events([*good, *bad]), 2, len(good)
-    return b'{"ev":"A","sym":"NOTANARRAY"}', 1, 0
+        reasons = {MALFORMED: 1, HIGH_BELOW_LOW: 1}
+    elif kind == 3:  # outside the ticker grammar, and a negative price
+        bad = [{**template, "sym": "not a ticker"}, {**template, "sym": "BROKEN", "c": -1.0}]
+        reasons = {BAD_SYMBOL: 1, BAD_PRICE: 1}
+    else:  # a window in nanoseconds (far ahead), one from 1970 (far behind), an unknown channel
+        bad = [
+            {**template, "sym": "BROKEN", "s": _now_ms() * 1_000_000, "e": _now_ms() * 1_000_000},
+            {**template, "sym": "BROKEN", "s": 1_000, "e": 2_000},
+            {"ev": "XT", "sym": "BROKEN"},
+        ]
+        reasons = {TOO_FAR_AHEAD: 1, TOO_OLD: 1, UNKNOWN_EVENT: 1}
+    return messages.encode_events([*good, *bad]), reasons, len(good)
 
 
 class _MinuteBars:

@@ -284,7 +284,10 @@ def _is_cluster(client: redis.Redis | RedisCluster) -> bool:
     and routed to the node owning it)."""
     if isinstance(client, RedisCluster):
         return True
-    return bool(client.info("cluster").get("cluster_enabled"))
+    try:
+        return bool(client.info("cluster").get("cluster_enabled"))
+    except ResponseError:  # INFO refused (an ACL, a proxy): no cluster we could route for anyway
+        return False
 
 
 def _exchange(
@@ -691,7 +694,7 @@ class RedisSink:
         self._log_refusal(key, error, reason)
 
     def _log_refusal(
-        self, key: str, error: ResponseError, reason: str, what: str = "samples of"
+        self, key: str, error: RedisError, reason: str, what: str = "samples of"
     ) -> None:
         """Log a refusal of `key` once per `REFUSAL_LOG_INTERVAL_S` (a bad key is refused at
         every flush; the counters say how often)."""
@@ -796,3 +799,5 @@ class RedisSink:
             pipe.execute(raise_on_error=False)
         except _DISCONNECTED:
             self._stats_created_names.clear()
+        except RedisError as exc:  # stats are the worker's diary, never a reason to stop it
+            self._log_refusal(WORKER_STATS_KEY, exc, OTHER_REFUSAL, "the stats in")

@@ -236,9 +236,9 @@ class RealtimeWorker:
         since = {r: now[r] - self._skipped_logged[r] for r in SKIP_REASONS if now[r] > self._skipped_logged[r]}
         if since:
             self._skipped_logged = dict(now)
-            log.warning("skipped %s in the last %.0f s (bad input from the feed; good events "
-                        "of the same frames were kept)",
-                        ", ".join(f"{count} {reason}" for reason, count in since.items()), LOG_INTERVAL_S)
+            log.warning("skipped since the last report: %s (bad input from the feed; the good "
+                        "events of the same frames were kept; totals in the stats:worker hash)",
+                        ", ".join(f"{count} {reason}" for reason, count in since.items()))
 
     def _stats_snapshot(self, rate: float) -> tuple[dict[str, float], dict[str, object]]:
         sink = self.sink.counters
@@ -272,6 +272,7 @@ class RealtimeWorker:
             **{f"refused_{reason}": count for reason, count in sink.refused.items()},
             "feed_refusals": self.feed.counters.refusals,
             "feed_status_errors": self.feed.counters.status_errors,
+            "feed_handler_errors": self.feed.counters.handler_errors,
             "alerts": sink.alerts,
             "feed_connects": self.feed.counters.connects,
             "feed_failures": self.feed.counters.failures,

@@ -57,10 +57,12 @@ def test_every_simulator_and_synthetic_market_ticker_passes() -> None:
     ("overrides", "reason"),
     [
         ({"s": NOW + DAY_MS + 1, "e": NOW + DAY_MS + 1_001}, screening.TOO_FAR_AHEAD),
+        ({"s": NOW - 1_000, "e": 2**70}, screening.TOO_FAR_AHEAD),
+        ({"s": -(2**70), "e": NOW}, screening.TOO_OLD),
         ({"s": 2**70, "e": 2**70 + 1_000}, screening.TOO_FAR_AHEAD),
         ({"s": NOW * 1_000_000, "e": NOW * 1_000_000}, screening.TOO_FAR_AHEAD),  # nanoseconds
         ({"s": NOW // 1_000 - 1, "e": NOW // 1_000}, screening.TOO_OLD),  # seconds, not ms
-        ({"s": NOW - 7 * DAY_MS - 2_000, "e": NOW - 7 * DAY_MS - 1_000}, screening.TOO_OLD),
+        ({"s": NOW - 7 * DAY_MS - 1, "e": NOW - 7 * DAY_MS + 999}, screening.TOO_OLD),
         ({"s": -5, "e": -1}, screening.TOO_OLD),
         ({"s": NOW, "e": NOW - 1_000}, screening.END_BEFORE_START),
         ({"c": 0.0}, screening.BAD_PRICE),
@@ -82,7 +84,7 @@ def test_impossible_events_are_skipped_with_their_reason(overrides: dict[str, ob
 
 
 def test_edges_of_the_tolerance_pass_and_limits_are_settable() -> None:
-    edge = [bar(s=NOW + DAY_MS, e=NOW + DAY_MS + 1_000), bar(s=NOW - 7 * DAY_MS - 1_000, e=NOW - 7 * DAY_MS)]
+    edge = [bar(s=NOW + DAY_MS - 1_000, e=NOW + DAY_MS), bar(s=NOW - 7 * DAY_MS, e=NOW - 7 * DAY_MS + 1_000)]
     assert len(screen(edge, NOW).kept) == 2
     tight = EventLimits(max_ahead_ms=60_000, max_age_ms=3_600_000, symbol_grammar=r"SYN\d{4}")
     moved = [bar(sym="SYN0002", s=e.s, e=e.e) for e in edge]

@@ -233,10 +233,10 @@ def test_malformed_frames_and_duplicates_are_counted_and_last_value_wins(
     redis_url: str, redis_client: redis.Redis, universe: pl.DataFrame
 ) -> None:
     async def body(market: MarketSimulator, worker: RealtimeWorker) -> None:
-        await eventually(lambda: market.stats.malformed_sent >= 12 and len(market.stats.revisions) >= 40)
+        await eventually(lambda: len(market.stats.skipped_sent) == 7 and len(market.stats.revisions) >= 40)
         market.pause()
         await eventually(
-            lambda: worker.counters.malformed == market.stats.malformed_sent
+            lambda: worker.counters.skipped_total == market.stats.malformed_sent
             and worker.counters.received == market.stats.events_sent + market.stats.duplicates_sent
             and worker.sink.pending == 0
         )
@@ -258,7 +258,9 @@ def test_malformed_frames_and_duplicates_are_counted_and_last_value_wins(
     for (symbol, start), close in stats.revisions.items():
         assert ts.range(keys.series_key(symbol, "close"), start, start) == [(start, close)]
     assert not redis_client.exists(keys.series_key("BROKEN", "close"))
-    assert int(redis_client.hget(keys.WORKER_STATS_KEY, "malformed")) == stats.malformed_sent
+    assert {r: c for r, c in worker.counters.skipped.items() if c} == stats.skipped_sent
+    assert len(stats.skipped_sent) == 7  # every reason the simulator's garbage cycles through
+    assert int(redis_client.hget(keys.WORKER_STATS_KEY, "skipped")) == stats.malformed_sent
 
 
 def test_an_injected_spike_produces_exactly_one_alert(
