@@ -285,7 +285,9 @@ def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
             started_redis = start_embedded_redis(settings)
             url, origin = started_redis.url, "embedded, supervised"
             services.append(redis_service(settings, started_redis))
-        else:  # REDIS_URL, or a server `tickerlake services up` started: not ours to restart
+        elif status.origin == "embedded":  # `tickerlake services up` started it: it outlives us
+            url, origin = status.url, "embedded, from `services up`: not supervised by `run`"
+        else:  # REDIS_URL: someone else's server, not ours to restart
             url, origin = status.url, status.origin
         echo(f"Redis with TimeSeries: {redact_url(url)} ({origin})")
         ensure_demo_lake(settings, echo)
