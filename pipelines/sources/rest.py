@@ -214,6 +214,12 @@ class RestClient:
         except RetryError as exhausted:
             cause = exhausted.last_attempt.exception()
             tries = exhausted.last_attempt.attempt_number
+            if isinstance(cause, _Retryable) and cause.status == 429:
+                raise ProviderUnavailable(
+                    f"{self.provider} kept refusing with HTTP 429 (too many requests) on "
+                    f"{_path_only(path)} after {tries} attempts: the plan's quota may be spent. "
+                    f"Try again later, or set {self._setting_prefix}_RATE_LIMIT to your plan."
+                ) from None
             raise ProviderUnavailable(
                 f"{self.provider} is not answering ({_describe(cause)} on {_path_only(path)}) "
                 f"after {tries} attempts; try again later."
@@ -223,8 +229,11 @@ class RestClient:
     def _get_once(self, path: str, query: Mapping[str, Any]) -> Any:
         url: str = path
         for _ in range(self.max_redirects + 1):
-            self.limiter.acquire()
-            response = self.client.get(url, params=query)
+            slot = self.limiter.acquire()
+            try:
+                response = self.client.get(url, params=query)
+            finally:
+                self.limiter.release(slot)
             if response.status_code not in _REDIRECT_STATUSES:
                 return self._decode(response, path)
             url, query = self._same_origin_redirect(response, path)
