@@ -170,11 +170,12 @@ def test_after_a_429_with_retry_after_no_request_comes_before_it(
     client = MassiveClient(
         MASSIVE_KEY, base_url=server.base_url, backoff_seconds=0.01, max_workers=4
     )
-    # An HTTP-date has whole seconds: 2 s ahead is between 1 and 2 s of wait.
+    # An HTTP-date has whole seconds and is written before the fetch starts: 3 s ahead
+    # leaves well over 1 s of wait when the 429 is read.
     value = (
         "1"
         if form == "seconds"
-        else format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+        else format_datetime(datetime.now(UTC) + timedelta(seconds=3), usegmt=True)
     )
     tickers = small_market.universe["ticker"].to_list()[:32]
     server.fail_next("/v3/reference/tickers/", *[Fault(None)] * 6, too_many_requests(value))
