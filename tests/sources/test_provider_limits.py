@@ -226,6 +226,20 @@ def test_429s_to_the_end_give_one_clear_error_naming_the_setting(
     assert len(provider_server.seen("/api/v1/stock/earnings")) - before == 3
 
 
+def test_the_waits_between_tries_stop_at_the_deadline(provider_server: ProviderServer) -> None:
+    """Each Retry-After asks for 1 s; a 1.5 s budget allows one wait, so two tries."""
+    client = MassiveClient(MASSIVE_KEY, base_url=provider_server.base_url, attempts=10)
+    client.rest.deadline_seconds = 1.5
+    before = len(provider_server.seen(GROUPED))
+    provider_server.fail_next(GROUPED, *[too_many_requests("1")] * 10)
+
+    with pytest.raises(ProviderUnavailable, match="after 2 attempts"):
+        client.grouped_day(DAY)
+
+    assert len(provider_server.seen(GROUPED)) - before == 2
+    provider_server.clear_faults()  # the 8 left unused must not reach later tests
+
+
 def test_a_page_answered_500_then_200_gives_each_record_once(
     massive: MassiveClient, provider_server: ProviderServer, small_market: SyntheticMarket
 ) -> None:
