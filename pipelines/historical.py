@@ -58,6 +58,7 @@ from pipelines.progress import ProgressCallback
 from pipelines.sources import Sources, SyntheticMarketConfig, get_sources, transforms, wire
 from pipelines.sources import calendar as trading_calendar
 from pipelines.sources.base import UNTRADED_SHARE_BY_SOURCE
+from pipelines.ticker_schedule import ticker_details_due
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -754,6 +755,8 @@ def _fetch(
 
         return sources.bars.grouped_daily(start, end, progress=report), sources.bars.name
     if dataset == "tickers":
+        if not ticker_details_due(bronze_contract("tickers"), sources.bars.name):
+            return pl.DataFrame(schema=wire.TICKER_DETAILS), sources.bars.name
         return sources.bars.ticker_details(end), sources.bars.name
     if dataset == "splits":
         return sources.bars.splits(start, end), sources.bars.name

@@ -9,10 +9,10 @@ one window, which is exactly what a provider counting per window answers with 42
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,11 +63,23 @@ def parse_rates(spec: str, provider: str) -> tuple[Rate, ...]:
     return tuple(rates)
 
 
+class Slot:
+    """One request's place in the windows: `at` is +inf while it is in flight, then the
+    time its answer came back (the latest it can have reached the provider)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at = math.inf
+
+
 class RateLimiter:
     """Blocks each request until every rate allows it and any provider hold has passed.
 
-    Thread-safe: one instance is shared by all requests of one client. `clock` is
-    monotonic seconds.
+    A request counts from when it is sent until one period after its answer came back,
+    so however late it reaches the provider, the provider never sees more than the rate
+    in one window. Thread-safe: one instance is shared by all requests of one client.
+    `clock` is monotonic seconds.
     """
 
     def __init__(
@@ -75,28 +87,35 @@ class RateLimiter:
     ) -> None:
         self.rates = rates
         self._clock = clock
-        self._sent: list[deque[float]] = [deque() for _ in rates]
+        self._sent: list[list[Slot]] = [[] for _ in rates]
         self._held_until = 0.0
         self._changed = threading.Condition()
 
-    def acquire(self) -> float:
-        """Wait until one more request is allowed and count it; return the seconds waited."""
-        start = self._clock()
+    def acquire(self) -> Slot:
+        """Wait until one more request is allowed and count it; pass the returned slot to
+        `release` when its answer (or error) is in."""
+        slot = Slot()
         with self._changed:
             while True:
                 now = self._clock()
                 wait = self._held_until - now
                 for rate, sent in zip(self.rates, self._sent, strict=True):
-                    while sent and sent[0] <= now - rate.seconds:
-                        sent.popleft()
+                    sent[:] = [s for s in sent if s.at > now - rate.seconds]
                     if len(sent) >= rate.requests:
-                        wait = max(wait, sent[0] + rate.seconds - now)
+                        # inf while every counted request is in flight: wait for a release.
+                        wait = max(wait, min(s.at for s in sent) + rate.seconds - now)
                 if wait <= 0:
                     for sent in self._sent:
-                        sent.append(now)
-                    return now - start
-                # Woken early by `hold`, which may push the wait further out.
-                self._changed.wait(timeout=wait)
+                        sent.append(slot)
+                    return slot
+                # Woken early by `release` or `hold`, which change the wait.
+                self._changed.wait(timeout=None if math.isinf(wait) else wait)
+
+    def release(self, slot: Slot) -> None:
+        """Mark `slot`'s request answered (now)."""
+        with self._changed:
+            slot.at = self._clock()
+            self._changed.notify_all()
 
     def seconds_for(self, requests: int) -> float:
         """Return the least time `requests` more requests take at these rates (seconds)."""

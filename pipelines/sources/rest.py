@@ -29,9 +29,9 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_before_delay,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from lake.errors import TickerlakeError
@@ -124,6 +124,17 @@ class _WaitRetryAfterOrBackoff(wait_base):
         return seconds
 
 
+class _StopBeforeWaitingLonger(stop_base):
+    """Stop when the next wait would take the time slept between tries past `seconds`
+    (time spent queued behind the rate limit is not counted: that is the plan, not a fault)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return retry_state.idle_for + retry_state.upcoming_sleep > self.seconds
+
+
 @dataclass
 class RestClient:
     """A small JSON-over-HTTPS client for one provider.
@@ -131,8 +142,8 @@ class RestClient:
     `provider` names the service in messages, `key_variable` the environment variable
     a user sets to fix an auth error; `headers` / `params` carry the key. `limiter`
     paces every request of this client (all threads together). A request is tried at
-    most `attempts` times and never past `deadline_seconds` from its first try; one wait
-    between tries is at most `max_wait_seconds`.
+    most `attempts` times; one wait between tries is at most `max_wait_seconds`, all of
+    them together at most `deadline_seconds`.
     """
 
     provider: str
@@ -204,7 +215,8 @@ class RestClient:
                 self.max_wait_seconds,
                 self.limiter,
             ),
-            stop=stop_after_attempt(self.attempts) | stop_before_delay(self.deadline_seconds),
+            stop=stop_after_attempt(self.attempts)
+            | _StopBeforeWaitingLonger(self.deadline_seconds),
             reraise=False,
         )
         try:
@@ -214,6 +226,12 @@ class RestClient:
         except RetryError as exhausted:
             cause = exhausted.last_attempt.exception()
             tries = exhausted.last_attempt.attempt_number
+            if isinstance(cause, _Retryable) and cause.status == 429:
+                raise ProviderUnavailable(
+                    f"{self.provider} kept refusing with HTTP 429 (too many requests) on "
+                    f"{_path_only(path)} after {tries} attempts: the plan's quota may be spent. "
+                    f"Try again later, or set {self._setting_prefix}_RATE_LIMIT to your plan."
+                ) from None
             raise ProviderUnavailable(
                 f"{self.provider} is not answering ({_describe(cause)} on {_path_only(path)}) "
                 f"after {tries} attempts; try again later."
@@ -223,8 +241,11 @@ class RestClient:
     def _get_once(self, path: str, query: Mapping[str, Any]) -> Any:
         url: str = path
         for _ in range(self.max_redirects + 1):
-            self.limiter.acquire()
-            response = self.client.get(url, params=query)
+            slot = self.limiter.acquire()
+            try:
+                response = self.client.get(url, params=query)
+            finally:
+                self.limiter.release(slot)
             if response.status_code not in _REDIRECT_STATUSES:
                 return self._decode(response, path)
             url, query = self._same_origin_redirect(response, path)

@@ -107,6 +107,11 @@ class ProviderServer:
                 f if isinstance(f, Fault) else Fault(f) for f in faults
             )
 
+    def clear_faults(self) -> None:
+        """Drop every scripted fault not yet served."""
+        with self._lock:
+            self._faults.clear()
+
     def skew_indicator(self, ticker: str, kind: str, factor: float) -> None:
         """Serve `ticker`'s newest `kind` (sma, ema, macd, rsi) value times `factor`."""
         with self._lock:

@@ -8,6 +8,7 @@ Rates are measured from the server's arrival times, as the provider would count 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
@@ -111,15 +112,23 @@ def test_clients_from_settings_default_to_the_free_plans(monkeypatch: pytest.Mon
     assert FmpClient.from_settings(settings).rest.limiter.rates == (Rate(300, 60.0),)
 
 
-def test_the_limiter_never_lets_more_than_the_rate_through_any_window() -> None:
+def test_a_request_counts_until_one_period_after_its_answer() -> None:
     clock = [0.0]
-    limiter = RateLimiter((Rate(3, 1.0),), clock=lambda: clock[0])
-    for _ in range(3):
-        assert limiter.acquire() == 0.0
-    # A fourth request now would make 4 in one second: the limiter computes a wait.
-    assert limiter.seconds_for(6) == 2.0
-    clock[0] = 1.0
-    assert limiter.acquire() == 0.0
+    limiter = RateLimiter((Rate(2, 1.0),), clock=lambda: clock[0])
+    first, second = limiter.acquire(), limiter.acquire()
+    clock[0] = 0.5
+    limiter.release(first)  # answered at 0.5: its slot frees at 1.5, not 1.0
+    clock[0] = 1.2
+    limiter.release(second)
+    waiter = threading.Thread(target=limiter.acquire)
+    waiter.start()
+    waiter.join(timeout=0.2)
+    assert waiter.is_alive()  # at 1.2 both slots still count
+    clock[0] = 1.5
+    limiter.hold(0.0)  # wakes the waiter, which finds first's slot free
+    waiter.join(timeout=5)
+    assert not waiter.is_alive()
+    assert limiter.seconds_for(6) == 3.0
 
 
 # --- against the server ---------------------------------------------------------------
@@ -161,11 +170,12 @@ def test_after_a_429_with_retry_after_no_request_comes_before_it(
     client = MassiveClient(
         MASSIVE_KEY, base_url=server.base_url, backoff_seconds=0.01, max_workers=4
     )
-    # An HTTP-date has whole seconds: 2 s ahead is between 1 and 2 s of wait.
+    # An HTTP-date has whole seconds and is written before the fetch starts: 3 s ahead
+    # leaves well over 1 s of wait when the 429 is read.
     value = (
         "1"
         if form == "seconds"
-        else format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+        else format_datetime(datetime.now(UTC) + timedelta(seconds=3), usegmt=True)
     )
     tickers = small_market.universe["ticker"].to_list()[:32]
     server.fail_next("/v3/reference/tickers/", *[Fault(None)] * 6, too_many_requests(value))
@@ -196,6 +206,38 @@ def test_a_retry_after_beyond_the_cap_fails_at_once_with_a_clear_error(
     assert FMP_KEY not in message
     assert raised.value.kind == "service"
     assert len(provider_server.seen("/stable/grades")) - before == 1  # not retried
+
+
+def test_429s_to_the_end_give_one_clear_error_naming_the_setting(
+    provider_server: ProviderServer,
+) -> None:
+    client = FinnhubClient(
+        FINNHUB_KEY, base_url=f"{provider_server.base_url}/api/v1", attempts=3, backoff_seconds=0.01
+    )
+    before = len(provider_server.seen("/api/v1/stock/earnings"))
+    provider_server.fail_next("/api/v1/stock/earnings", *[too_many_requests("0")] * 3)
+
+    with pytest.raises(ProviderUnavailable) as raised:
+        client.earnings_surprises("AAA")
+
+    assert str(raised.value).startswith("Finnhub kept refusing with HTTP 429")
+    assert "after 3 attempts" in str(raised.value) and "FINNHUB_RATE_LIMIT" in str(raised.value)
+    assert FINNHUB_KEY not in str(raised.value)
+    assert len(provider_server.seen("/api/v1/stock/earnings")) - before == 3
+
+
+def test_the_waits_between_tries_stop_at_the_deadline(provider_server: ProviderServer) -> None:
+    """Each Retry-After asks for 1 s; a 1.5 s budget allows one wait, so two tries."""
+    client = MassiveClient(MASSIVE_KEY, base_url=provider_server.base_url, attempts=10)
+    client.rest.deadline_seconds = 1.5
+    before = len(provider_server.seen(GROUPED))
+    provider_server.fail_next(GROUPED, *[too_many_requests("1")] * 10)
+
+    with pytest.raises(ProviderUnavailable, match="after 2 attempts"):
+        client.grouped_day(DAY)
+
+    assert len(provider_server.seen(GROUPED)) - before == 2
+    provider_server.clear_faults()  # the 8 left unused must not reach later tests
 
 
 def test_a_page_answered_500_then_200_gives_each_record_once(
