@@ -30,7 +30,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from lake.errors import EXIT_UNAVAILABLE, UsageError, shown
+from lake.errors import UsageError, shown
 from pipelines.cli_args import check_order, finite, parse_day, trading_day
 from pipelines.cli_errors import TickerlakeGroup, report
 
@@ -105,7 +105,7 @@ def services_status() -> None:
     status = redis_status()
     if status is None:
         console.print("Redis: not running (start it with `tickerlake services up`)")
-        raise typer.Exit(EXIT_UNAVAILABLE)
+        raise typer.Exit(1)
     console.print(f"Redis with TimeSeries: {status.url} ({status.origin})")
 
 

@@ -93,9 +93,10 @@ def classify(exc: BaseException) -> tuple[int, str]:
     outage = _unreachable_service(exc)
     if isinstance(exc, ServiceUnavailable):
         return exc.exit_code, str(exc)
+    if outage is not None and isinstance(exc, TickerlakeError):
+        return EXIT_UNAVAILABLE, str(exc)  # its message already says what to do
     if outage is not None:
-        detail = str(exc) if isinstance(exc, TickerlakeError) else outage
-        return EXIT_UNAVAILABLE, f"{detail}; start it or check the network, then retry"
+        return EXIT_UNAVAILABLE, f"{outage}; start it or check the network, then retry"
     if isinstance(exc, TickerlakeError):
         return exc.exit_code, str(exc)
     out_of_bounds = _calendar_out_of_bounds(exc)

@@ -61,7 +61,7 @@ class CsvProblem:
     def describe(self, name: str) -> str:
         """One line: the file, the line number (header = line 1), the problem."""
         where = name if self.row is None else f"{name} line {self.row + 2}"
-        more = f" ({self.count - 1} more row(s) like it)" if self.count > 1 else ""
+        more = f" (and {self.count - 1} more like it)" if self.count > 1 else ""
         return f"{where}: {self.message}{more}"
 
 
@@ -108,13 +108,15 @@ def check_bars_csv(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[CsvProblem]]:
         *[pl.col(c).cast(pl.Float64, strict=False) for c in CSV_COLUMNS[1:]],
     )
 
-    def flag(mask: pl.Series, message: Callable[[int], str], *, refuse: bool = True) -> None:
+    def flag(
+        mask: pl.Series, message: Callable[[int], str], *, refuse: bool = True,
+        count: int | None = None,
+    ) -> None:  # fmt: skip
         hits = mask.fill_null(False)
         if hits.any():
             index = int(hits.arg_true()[0])
-            problems.append(
-                CsvProblem(int(cells[_ROW][index]), message(index), refuse, int(hits.sum()))
-            )
+            found = int(hits.sum()) if count is None else count
+            problems.append(CsvProblem(int(cells[_ROW][index]), message(index), refuse, found))
 
     flag(parsed["date"].is_null(), lambda i: (
         f"date {shown(cells['date'][i] or '')} is not a date; write YYYY-MM-DD"))  # fmt: skip
@@ -145,7 +147,7 @@ def check_bars_csv(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[CsvProblem]]:
     flag(repeated, lambda i: (
         f"date {parsed['date'][i]} appears more than once (also line "
         f"{int(parsed.filter(repeated & (pl.col('date') == parsed['date'][i]))[_ROW][1]) + 2})"
-        "; keep one bar per date"))  # fmt: skip
+        "; keep one bar per date"), count=parsed["date"].filter(repeated).n_unique())  # fmt: skip
     out_of_order = parsed["date"] < parsed["date"].shift(1)
     flag(out_of_order, lambda i: (
         f"date {parsed['date'][i]} comes after a later date; the rows were sorted by date"),
