@@ -1,24 +1,59 @@
 """The `tickerlake` command line.
 
-Each command is a thin wrapper over a function in `pipelines/` or `lake/`. Any
-`TickerlakeError` is printed as one red line (what went wrong, what to do) and the
-command exits 1: a user never sees a traceback for a problem they can fix.
+Each command is a thin wrapper over a function in `pipelines/` or `lake/`. Whatever goes
+wrong ends in one plain line on stderr (`error: what went wrong; what to do`, never a
+traceback, never parsed as Rich markup) and an exit code a script can tell apart:
+
+| exit code | meaning |
+|---|---|
+| 0 | done |
+| 1 | data or quality failure: validation failed (batch quarantined), unknown ticker, missing lake table, a refused `--input` CSV |
+| 2 | usage error: unknown option, bad flag value or choice, bad or out-of-calendar date, reversed range, malformed indicator spec, bad environment setting |
+| 69 | a service is unreachable: Redis, the S3 endpoint, a provider API |
+| 70 | internal error (a bug): one line; `TICKERLAKE_DEBUG=1` shows the traceback |
+| 130 | interrupted (Ctrl-C) |
+
+Dates are YYYY-MM-DD; `load`, `backfill` and `reconcile` take days from 2000-01-03 (where
+the trading calendar starts) up to today. Indicator periods are at most 5000 bars (see
+`lake.indicators.spec`). The checks of `--input` CSV files are listed in
+`pipelines.indicator_report`; the mapping of failures to codes is in `pipelines.cli_errors`.
 """
 
 from __future__ import annotations
 
+import re
 import sys
-from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from lake.errors import TickerlakeError
+from lake.errors import UsageError, shown
+from pipelines.cli_args import check_order, finite, parse_day, trading_day
+from pipelines.cli_errors import TickerlakeGroup, report
+
+
+class IntervalChoice(StrEnum):
+    """Bar intervals of `tickerlake indicators` (Typer lists them in --help)."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class FormatChoice(StrEnum):
+    """Output formats of `tickerlake indicators`."""
+
+    csv = "csv"
+    json = "json"
+    table = "table"
+
 
 app = typer.Typer(
     name="tickerlake",
+    cls=TickerlakeGroup,
     help="Tickerlake: validated daily market history and a live intraday stream.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -29,8 +64,9 @@ realtime_app = typer.Typer(help="The live path: market simulator and worker.", n
 app.add_typer(services_app, name="services")
 app.add_typer(realtime_app, name="realtime")
 
-console = Console()
-err_console = Console(stderr=True)
+# markup off: text from users, files and services is printed as is ("[/]" included).
+console = Console(markup=False, highlight=False)
+err_console = Console(stderr=True, markup=False, highlight=False)
 
 
 # --- services ---------------------------------------------------------------------
@@ -87,17 +123,17 @@ def services_url() -> None:
 
 @realtime_app.command("simulate")
 def realtime_simulate(
-    port: int = typer.Option(8765, help="WebSocket port on 127.0.0.1 (0 picks a free one)."),
-    rate: float = typer.Option(1000.0, help="Aggregate events per second, over all tickers."),
-    tickers: int | None = typer.Option(None, help="How many tickers (default: the lake's, or 500 synthetic)."),
-    frame_events: int = typer.Option(500, help="Most events per WebSocket frame."),
+    port: int = typer.Option(8765, min=0, max=65535, help="WebSocket port on 127.0.0.1 (0 picks a free one)."),
+    rate: float = typer.Option(1000.0, parser=finite(above=0, most=1e7), help="Aggregate events per second, over all tickers (0 < rate <= 1e7)."),
+    tickers: int | None = typer.Option(None, min=1, max=100_000, help="How many tickers (default: the lake's, or 500 synthetic)."),
+    frame_events: int = typer.Option(500, min=1, max=100_000, help="Most events per WebSocket frame."),
     api_key: str | None = typer.Option(None, envvar="SIMULATOR_API_KEY", help="Accept only this key (default: any)."),
-    spike_every: float | None = typer.Option(None, help="Inject a price spike every N seconds."),
-    spike_pct: float = typer.Option(2.0, help="Size of an injected spike, percent."),
-    drop_every: float | None = typer.Option(None, help="Fault: drop each connection every N seconds."),
-    malformed_every: int | None = typer.Option(None, help="Fault: a malformed frame after every Nth frame."),
-    duplicate_every: int | None = typer.Option(None, help="Fault: a revised duplicate of every Nth frame."),
-    seed: int = typer.Option(1, help="Random seed of the price paths."),
+    spike_every: float | None = typer.Option(None, parser=finite(above=0), help="Inject a price spike every N seconds."),
+    spike_pct: float = typer.Option(2.0, parser=finite(above=0, most=1000), help="Size of an injected spike, percent."),
+    drop_every: float | None = typer.Option(None, parser=finite(above=0), help="Fault: drop each connection every N seconds."),
+    malformed_every: int | None = typer.Option(None, min=1, help="Fault: a malformed frame after every Nth frame."),
+    duplicate_every: int | None = typer.Option(None, min=1, help="Fault: a revised duplicate of every Nth frame."),
+    seed: int = typer.Option(1, min=0, help="Random seed of the price paths."),
 ) -> None:
     """Serve a market that speaks the Massive/Polygon stocks WebSocket protocol."""
     from pipelines.realtime.runtime import configure_logging
@@ -117,16 +153,17 @@ def realtime_worker(
     feed_url: str | None = typer.Option(None, envvar="FEED_URL", help="Feed URL (default: the local simulator)."),
     symbols: str | None = typer.Option(None, help="Comma-separated symbols (default: all)."),
     redis_url: str | None = typer.Option(None, help="Redis URL (default: REDIS_URL or the embedded server)."),
-    flush_events: int = typer.Option(100, help="Flush after this many events…"),
-    flush_ms: float = typer.Option(100.0, help="…or after this many milliseconds."),
-    retention_hours: float = typer.Option(2.0, help="Retention of the per-second series."),
-    retention_1m_days: float = typer.Option(7.0, help="Retention of the one-minute candles."),
-    buffer_limit: int = typer.Option(1_000_000, help="Events held while Redis is unreachable."),
-    window_s: float = typer.Option(5.0, help="Velocity window, seconds."),
-    threshold_pct: float = typer.Option(0.5, help="Velocity alert threshold, percent."),
+    flush_events: int = typer.Option(100, min=1, max=1_000_000, help="Flush after this many events…"),
+    flush_ms: float = typer.Option(100.0, parser=finite(above=0, most=3_600_000), help="…or after this many milliseconds."),
+    retention_hours: float = typer.Option(2.0, parser=finite(above=0, most=24 * 366), help="Retention of the per-second series."),
+    retention_1m_days: float = typer.Option(7.0, parser=finite(above=0, most=3660), help="Retention of the one-minute candles."),
+    buffer_limit: int = typer.Option(1_000_000, min=1, max=100_000_000, help="Events held while Redis is unreachable."),
+    window_s: float = typer.Option(5.0, parser=finite(above=0, most=86_400), help="Velocity window, seconds."),
+    threshold_pct: float = typer.Option(0.5, parser=finite(above=0, most=1000), help="Velocity alert threshold, percent."),
 ) -> None:
     """Stream per-second aggregates from the feed into Redis TimeSeries until SIGTERM."""
     from lake.settings import get_settings
+    from pipelines.cli_args import feed_url as checked_feed_url
     from pipelines.realtime.launch import SIMULATOR_KEY, default_feed_url
     from pipelines.realtime.runtime import configure_logging
     from pipelines.realtime.sink import SinkConfig
@@ -134,12 +171,13 @@ def realtime_worker(
     from pipelines.realtime.worker import WorkerConfig, serve_worker
     from pipelines.services import resolve_redis_url
 
+    feed_url = checked_feed_url(feed_url)
     configure_logging()
     settings = get_settings()
     key = settings.massive_api_key
     local_feed = feed_url is None or feed_url.startswith(("ws://127.0.0.1", "ws://localhost"))
     if key is None and not local_feed:
-        raise TickerlakeError(
+        raise UsageError(
             "FEED_URL names a remote feed but MASSIVE_API_KEY is not set; set the key, "
             "or unset FEED_URL to use the local simulator"
         )
@@ -162,7 +200,7 @@ def realtime_worker(
 
 @app.command("run")
 def run(
-    port: int = typer.Option(8501, help="Streamlit port on 127.0.0.1."),
+    port: int = typer.Option(8501, min=1, max=65535, help="Streamlit port on 127.0.0.1."),
 ) -> None:
     """Start everything (Redis, demo lake if empty, Streamlit) and stop it all on Ctrl-C."""
     from pipelines.launcher import run_platform
@@ -172,7 +210,7 @@ def run(
 
 @app.command("airflow")
 def airflow_standalone(
-    port: int = typer.Option(8080, help="Airflow UI port on 127.0.0.1."),
+    port: int = typer.Option(8080, min=1, max=65535, help="Airflow UI port on 127.0.0.1."),
 ) -> None:
     """Run `airflow standalone` with the project's DAGs folder and home under the data folder."""
     from pipelines.launcher import run_airflow
@@ -183,18 +221,15 @@ def airflow_standalone(
 # --- historical lake --------------------------------------------------------------
 
 
-def _day(value: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise TickerlakeError(f"{flag} {value!r} is not a date; use YYYY-MM-DD") from None
-
-
 @app.command("demo")
 def demo(
-    tickers: int = typer.Option(2500, "--tickers", min=1, help="Synthetic universe size."),
-    years: int = typer.Option(4, "--years", min=1, help="Years of trading days."),
-    seed: int = typer.Option(7, "--seed", help="Seed of the synthetic market."),
+    tickers: int = typer.Option(
+        2500, "--tickers", min=1, max=20_000, help="Synthetic universe size."
+    ),
+    years: int = typer.Option(
+        4, "--years", min=1, max=25, help="Years of trading days (the calendar starts in 2000)."
+    ),
+    seed: int = typer.Option(7, "--seed", min=0, help="Seed of the synthetic market."),
     force: bool = typer.Option(
         False, "--force", help="Write the demo even into a lake that holds other data."
     ),
@@ -223,7 +258,7 @@ def load(
     """Load one trading day end to end (all datasets, validation, gold)."""
     from pipelines.historical import load_day
 
-    result = load_day(_day(day, "--date"))
+    result = load_day(trading_day(day, "--date"))
     if "skipped" in result:
         console.print(f"{result['day']}: skipped ({result['skipped']})")
         return
@@ -236,16 +271,16 @@ def load(
 def backfill_command(
     start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD."),
     end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD."),
-    chunk_days: int = typer.Option(60, "--chunk-days", min=1, help="Calendar days per chunk."),
+    chunk_days: int = typer.Option(60, "--chunk-days", min=1, max=3660, help="Calendar days per chunk."),
 ) -> None:
     """Load a date range in resumable chunks (chunks already loaded are skipped)."""
     from pipelines.historical import backfill
     from pipelines.progress import rich_progress
 
+    first, last = trading_day(start, "--start"), trading_day(end, "--end")
+    check_order(first, last, "--start", "--end")
     with rich_progress() as progress:
-        result = backfill(
-            _day(start, "--start"), _day(end, "--end"), chunk_days=chunk_days, progress=progress
-        )
+        result = backfill(first, last, chunk_days=chunk_days, progress=progress)
     console.print(
         f"Backfill: {result['loaded']} chunks loaded, {result['skipped']} already there, "
         f"{result['rows']:,} bars"
@@ -260,6 +295,7 @@ def maintain_command(
         168,
         "--retention-hours",
         min=0,
+        max=87_600,
         help="Keep files of versions newer than this (at least 168 unless --force).",
     ),
     force: bool = typer.Option(
@@ -276,55 +312,64 @@ def maintain_command(
 
 # --- indicators -------------------------------------------------------------------
 
+_TICKER = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,19}")
+
 
 @app.command("indicators")
 def indicators(
     ticker: str | None = typer.Argument(None, help="Ticker in the lake (or use --input)."),
     start: str | None = typer.Option(None, "--start", help="First date, YYYY-MM-DD."),
     end: str | None = typer.Option(None, "--end", help="Last date, YYYY-MM-DD."),
-    interval: str = typer.Option("day", "--interval", help="day, week or month."),
+    interval: Annotated[
+        IntervalChoice, typer.Option("--interval", help="Bar interval.")
+    ] = IntervalChoice.day,
     spec: str | None = typer.Option(
-        None, "--with", help="Indicators, e.g. sma:20,ema:50,macd:12:26:9,bbands:20:2,rsi:14."
+        None, "--with", help="Indicators, e.g. sma:20,ema:50,macd:12:26:9,bbands:20:2,rsi:14 "
+        "(periods up to 5000 bars, at most 100 items)."
     ),
-    fmt: str = typer.Option("csv", "--format", help="csv, json or table."),
+    fmt: Annotated[FormatChoice, typer.Option("--format", help="Output format.")] = FormatChoice.csv,
     input_path: Annotated[
         Path | None,
         typer.Option("--input", help="CSV with date,open,high,low,close,volume instead of a ticker."),
     ] = None,
 ) -> None:
-    """Print indicators per bar (date first; empty where TA-Lib has no value yet)."""
-    from lake.indicators.spec import DEFAULT_SPEC
-    from pipelines.indicator_report import (
-        FORMATS,
-        indicator_report,
-        parse_cli_date,
-        render_table,
-        render_text,
-    )
+    """Print indicators per bar (date first; empty where TA-Lib has no value yet).
 
-    if fmt not in FORMATS:
-        raise TickerlakeError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    An --input CSV is checked first: bad rows are refused with their line number (exit 1),
+    unsorted dates and extra columns only warned about on stderr."""
+    from lake.indicators.spec import DEFAULT_SPEC
+    from pipelines.indicator_report import indicator_report, render_table, render_text
+
+    first = None if start is None else parse_day(start, "--start")
+    last = None if end is None else parse_day(end, "--end")
+    check_order(first, last, "--start", "--end")
+    if ticker is not None and not _TICKER.fullmatch(ticker.strip()):
+        raise UsageError(
+            f"TICKER {shown(ticker)} is not a ticker symbol; use letters, digits, '.', '-' "
+            "(at most 20), e.g. AAPL or BRK.B"
+        )
     frame = indicator_report(
         ticker=ticker,
         input_path=input_path,
-        start=parse_cli_date(start, "--start"),
-        end=parse_cli_date(end, "--end"),
-        interval=interval,
+        start=first,
+        end=last,
+        interval=interval.value,
         spec=DEFAULT_SPEC if spec is None else spec,
+        warn=lambda message: report(message, label="warning:"),
     )
-    if fmt == "table":
+    if fmt is FormatChoice.table:
         console.print(render_table(frame))
     else:
-        sys.stdout.write(render_text(frame, fmt))
+        sys.stdout.write(render_text(frame, fmt.value))
 
 
 @app.command("reconcile")
 def reconcile(
-    sample: int = typer.Option(20, "--sample", min=1, help="Number of tickers to check."),
+    sample: int = typer.Option(20, "--sample", min=1, max=10_000, help="Number of tickers to check."),
     as_of: str | None = typer.Option(
         None, "--as-of", help="Last bar date, YYYY-MM-DD (default: the last loaded day)."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Sample seed (default: the date)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Sample seed (default: the date)."),
 ) -> None:
     """Recompute indicators for a sample of tickers and record their agreement with TA-Lib
     (and with Massive's indicator endpoints when MASSIVE_API_KEY is set)."""
@@ -333,7 +378,9 @@ def reconcile(
     from pipelines.reconciliation import reconcile_indicators
 
     result = reconcile_indicators(
-        sample_size=sample, as_of=None if as_of is None else _day(as_of, "--as-of"), seed=seed
+        sample_size=sample,
+        as_of=None if as_of is None else trading_day(as_of, "--as-of"),
+        seed=seed,
     )
     table = Table(
         title=f"Indicator reconciliation {result['as_of']} ({len(result['tickers'])} tickers, "
@@ -355,14 +402,9 @@ def reconcile(
 
 
 def main() -> None:
-    """Entry point of the `tickerlake` script."""
-    try:
-        app()
-    except TickerlakeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    """Entry point of the `tickerlake` script. Errors and exit codes: see the module
+    docstring (`TickerlakeGroup` turns every failure into one line)."""
+    app(prog_name="tickerlake")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 columns, and compute them for a frame of one or many tickers in one Polars pass.
 
 The spec grammar is a comma list of `name[:param...]`; omitted params take TA-Lib's
-defaults. Output columns are named as the CLI prints them, e.g. `sma_20`,
+defaults. Periods are ASCII whole numbers from TA-Lib's minimum up to `MAX_PERIOD` (5000
+bars, about 20 years of trading days); the Bollinger multiplier is a number in
+(0, `MAX_DEVIATIONS`]; a spec holds at most `MAX_SPEC_ITEMS` items. Anything else is a
+`UsageError` naming the item. Output columns are named as the CLI prints them, e.g. `sma_20`,
 `macd_signal_12_26_9`, `bb_upper_20_2`, `stoch_k_14_3_3`, `obv`.
 """
 
@@ -15,7 +18,12 @@ from typing import ClassVar
 
 import polars as pl
 
-from lake.errors import TickerlakeError
+from lake.errors import UsageError, shown
+
+MAX_PERIOD = 5000  # bars; ~20 years of sessions. Bigger periods only ever give empty columns.
+MAX_DEVIATIONS = 100.0  # Bollinger multiplier
+MAX_SPEC_ITEMS = 100
+_MAX_SPEC_CHARS = 10_000
 
 
 def _number(value: float) -> str:
@@ -222,52 +230,79 @@ DEFAULT_SPEC = ",".join(
 
 def parse_spec(text: str) -> tuple[IndicatorSpec, ...]:
     """Parse a spec like `sma:20,ema:50,macd:12:26:9,bbands:20:2,obv` into specs, in order,
-    without duplicates. Raise `TickerlakeError` naming the bad item."""
+    without duplicates. Raise `UsageError` naming the bad item (see the module docstring
+    for the limits)."""
     known = ", ".join(SPEC_TYPES)
     specs: list[IndicatorSpec] = []
+    if len(text) > _MAX_SPEC_CHARS:
+        raise UsageError(
+            f"indicator spec is {len(text):,} characters long; ask for at most "
+            f"{MAX_SPEC_ITEMS} items such as 'sma:20,rsi:14'"
+        )
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not item for item in items):
-        raise TickerlakeError(
-            f"indicator spec {text!r} has an empty item; write a comma list such as "
+        raise UsageError(
+            f"indicator spec {shown(text)} has an empty item; write a comma list such as "
             f"'sma:20,rsi:14' (known: {known})"
+        )
+    if len(items) > MAX_SPEC_ITEMS:
+        raise UsageError(
+            f"indicator spec has {len(items)} items; ask for at most {MAX_SPEC_ITEMS} at once"
         )
     for item in items:
         name, *params = [part.strip() for part in item.split(":")]
         cls = SPEC_TYPES.get(name.lower())
         if cls is None:
-            raise TickerlakeError(
-                f"unknown indicator {name!r} in spec item {item!r}; known: {known}"
+            raise UsageError(
+                f"unknown indicator {shown(name)} in spec item {shown(item)}; known: {known}"
             )
         minimums = _MINIMUMS[cls.keyword]
         allowed = 2 if cls is Bbands else len(minimums)
         if len(params) > allowed:
-            raise TickerlakeError(
-                f"indicator {item!r} takes at most {allowed} parameter(s) (e.g. {_example(cls)})"
+            raise UsageError(
+                f"indicator {shown(item)} takes at most {allowed} parameter(s) "
+                f"(e.g. {_example(cls)})"
             )
         values: list[float | int] = []
         for index, raw in enumerate(params):
             if cls is Bbands and index == 1:
-                try:
-                    deviations = float(raw)
-                except ValueError:
-                    deviations = float("nan")
-                if not deviations > 0 or deviations == float("inf"):
-                    raise TickerlakeError(
-                        f"bad deviation multiplier {raw!r} in {item!r}; use a positive number "
-                        "such as bbands:20:2"
-                    )
-                values.append(deviations)
+                values.append(_deviations(raw, item))
                 continue
-            if not raw.isdigit() or int(raw) < minimums[index]:
-                raise TickerlakeError(
-                    f"bad parameter {raw!r} in {item!r}; use whole numbers >= "
-                    f"{minimums[index]}, e.g. {_example(cls)}"
-                )
-            values.append(int(raw))
+            values.append(_period(raw, item, minimums[index], cls))
         spec = cls(*values)
         if spec not in specs:
             specs.append(spec)
     return tuple(specs)
+
+
+def _period(raw: str, item: str, minimum: int, cls: type[IndicatorSpec]) -> int:
+    """Return `raw` as a period in [minimum, MAX_PERIOD]; only ASCII digits count (`'²'`
+    and `'٣'` are digits to `str.isdigit` but not numbers a user typed on purpose)."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) < minimum:
+        raise UsageError(
+            f"bad parameter {shown(raw)} in {shown(item)}; use whole numbers from {minimum} "
+            f"to {MAX_PERIOD}, e.g. {_example(cls)}"
+        )
+    if int(raw) > MAX_PERIOD:
+        raise UsageError(
+            f"period {raw} in {shown(item)} is above the maximum of {MAX_PERIOD} bars; "
+            "ask for a shorter one"
+        )
+    return int(raw)
+
+
+def _deviations(raw: str, item: str) -> float:
+    """Return `raw` as a Bollinger multiplier in (0, MAX_DEVIATIONS]."""
+    try:
+        deviations = float(raw) if raw.isascii() else float("nan")
+    except ValueError:
+        deviations = float("nan")
+    if not 0 < deviations <= MAX_DEVIATIONS:  # also refuses nan and inf
+        raise UsageError(
+            f"bad deviation multiplier {shown(raw)} in {shown(item)}; use a number above 0 "
+            f"and at most {MAX_DEVIATIONS:g}, such as bbands:20:2"
+        )
+    return deviations
 
 
 def _example(cls: type[IndicatorSpec]) -> str:

@@ -116,7 +116,7 @@ def test_taken_port_from_the_cli(cli_env: dict[str, str]) -> None:
 def test_unreachable_redis_url_is_one_clear_error(cli_env: dict[str, str]) -> None:
     cli_env["REDIS_URL"] = f"redis://:hunter2@127.0.0.1:{free_loopback_port()}/0"
     result = _cli(["services", "status"], cli_env)
-    assert result.returncode == 1
+    assert result.returncode == 69  # EX_UNAVAILABLE: a service outage (pipelines/cli_errors.py)
     assert "cannot reach Redis" in result.stderr and "REDIS_URL" in result.stderr
     assert "hunter2" not in result.stderr  # the password never shows
     assert "Traceback" not in result.stderr + result.stdout
