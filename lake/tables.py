@@ -37,7 +37,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from lake.errors import TickerlakeError
+from lake.errors import DataError, ServiceUnavailable, TickerlakeError
 from lake.schemas import TableContract
 from lake.storage import storage_options, table_uri
 
@@ -63,15 +63,13 @@ COMMIT_ATTEMPTS = 6
 READ_VERSION_KEY = "tickerlake.readVersion"
 
 
-class TableMissing(TickerlakeError):
+class TableMissing(DataError):
     """The table has not been written yet."""
 
 
-class LakeUnavailable(TickerlakeError):
+class LakeUnavailable(ServiceUnavailable):
     """The lake's storage could not be reached or refused the operation (a service outage,
     not bad input). Nothing was committed: the table reads at its last version."""
-
-    kind = "service"
 
 
 class CommitConflict(TickerlakeError):
