@@ -34,7 +34,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from lake.errors import TickerlakeError
+from lake.errors import ServiceUnavailable, TickerlakeError
 from pipelines.sources.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,9 @@ if not any(isinstance(f, _RedactSecrets) for f in _httpx_log.filters):
     _httpx_log.addFilter(_RedactSecrets())
 
 
-class ProviderUnavailable(TickerlakeError):
+class ProviderUnavailable(ServiceUnavailable):
     """A provider did not serve in time (retries or the deadline ran out, or it asks for a
     longer wait than we make): a service outage, not bad input. Nothing was written."""
-
-    kind = "service"
 
 
 class _Retryable(Exception):
