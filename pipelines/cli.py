@@ -144,7 +144,7 @@ def realtime_worker(
     feed_url: str | None = typer.Option(None, envvar="FEED_URL", help="Feed URL (default: the local simulator)."),
     symbols: str | None = typer.Option(None, help="Comma-separated symbols (default: all)."),
     redis_url: str | None = typer.Option(None, help="Redis URL (default: REDIS_URL or the embedded server)."),
-    flush_events: int = typer.Option(100, min=1, max=1_000_000, help="Flush after this many events…"),
+    flush_events: int = typer.Option(100, min=1, max=1_000_000_000, help="Flush after this many events…"),
     flush_ms: float = typer.Option(100.0, parser=finite(above=0, most=3_600_000), help="…or after this many milliseconds."),
     retention_hours: float = typer.Option(2.0, parser=finite(above=0, most=24 * 366), help="Retention of the per-second series."),
     retention_1m_days: float = typer.Option(7.0, parser=finite(above=0, most=3660), help="Retention of the one-minute candles."),
