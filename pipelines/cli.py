@@ -232,7 +232,7 @@ def demo(
 
 @app.command("load")
 def load(
-    day: str = typer.Option(..., "--date", help="Trading day to load, YYYY-MM-DD."),
+    day: str = typer.Option(..., "--date", help="Trading day to load, YYYY-MM-DD (2000-01-03 to today)."),
 ) -> None:
     """Load one trading day end to end (all datasets, validation, gold)."""
     from pipelines.historical import load_day
@@ -246,8 +246,8 @@ def load(
 
 @app.command("backfill")
 def backfill_command(
-    start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD."),
+    start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD (from 2000-01-03)."),
+    end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD (at most today)."),
     chunk_days: int = typer.Option(60, "--chunk-days", min=1, max=3660, help="Calendar days per chunk."),
 ) -> None:
     """Load a date range in resumable chunks (chunks already loaded are skipped)."""
