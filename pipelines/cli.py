@@ -153,7 +153,7 @@ def realtime_worker(
     feed_url: str | None = typer.Option(None, envvar="FEED_URL", help="Feed URL (default: the local simulator)."),
     symbols: str | None = typer.Option(None, help="Comma-separated symbols (default: all)."),
     redis_url: str | None = typer.Option(None, help="Redis URL (default: REDIS_URL or the embedded server)."),
-    flush_events: int = typer.Option(100, min=1, max=1_000_000, help="Flush after this many events…"),
+    flush_events: int = typer.Option(100, min=1, max=1_000_000_000, help="Flush after this many events…"),
     flush_ms: float = typer.Option(100.0, parser=finite(above=0, most=3_600_000), help="…or after this many milliseconds."),
     retention_hours: float = typer.Option(2.0, parser=finite(above=0, most=24 * 366), help="Retention of the per-second series."),
     retention_1m_days: float = typer.Option(7.0, parser=finite(above=0, most=3660), help="Retention of the one-minute candles."),
@@ -253,7 +253,7 @@ def demo(
 
 @app.command("load")
 def load(
-    day: str = typer.Option(..., "--date", help="Trading day to load, YYYY-MM-DD."),
+    day: str = typer.Option(..., "--date", help="Trading day to load, YYYY-MM-DD (2000-01-03 to today)."),
 ) -> None:
     """Load one trading day end to end (all datasets, validation, gold)."""
     from pipelines.historical import load_day
@@ -269,8 +269,8 @@ def load(
 
 @app.command("backfill")
 def backfill_command(
-    start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD."),
+    start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD (from 2000-01-03)."),
+    end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD (at most today)."),
     chunk_days: int = typer.Option(60, "--chunk-days", min=1, max=3660, help="Calendar days per chunk."),
 ) -> None:
     """Load a date range in resumable chunks (chunks already loaded are skipped)."""

@@ -129,6 +129,10 @@ def _unreachable_service(exc: BaseException) -> str | None:
     """Name the service `exc` (or what caused it) failed to reach, or None."""
     for error in _chain(exc):
         module = type(error).__module__
+        if module.startswith("tenacity") and type(error).__name__ == "RetryError":
+            # Our REST clients retry only transport errors, 429 and 5xx: retries that ran
+            # out mean the provider is not answering.
+            return "a provider API is not answering"
         if module.startswith("redis") and type(error).__name__ in (
             "ConnectionError", "TimeoutError", "BusyLoadingError", "ClusterDownError",
         ):  # fmt: skip

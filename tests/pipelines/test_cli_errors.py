@@ -353,3 +353,18 @@ def test_python_m_pipelines_cli_prints_the_line_and_no_traceback(
     assert done.returncode == code
     assert done.stderr == expected + "\n"
     assert done.stdout == ""
+
+
+@pytest.mark.unit
+def test_a_provider_that_does_not_answer_is_a_service_outage() -> None:
+    from pipelines.sources.massive import MassiveClient
+
+    client = MassiveClient(
+        "test-key", base_url=f"http://127.0.0.1:{free_loopback_port()}", backoff_seconds=0.01
+    )  # nothing listens there
+    with pytest.raises(TickerlakeError) as raised:
+        client.ticker_detail("AAPL")
+
+    code, message = classify(raised.value)
+    assert code == 69
+    assert "is not answering" in message and "test-key" not in message
