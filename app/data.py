@@ -21,6 +21,7 @@ import orjson
 import polars as pl
 import streamlit as st
 
+from app import guard
 from lake import earnings_analytics, market_health, queries
 from lake.errors import TickerlakeError
 from lake.grade_reactions import grade_reactions
@@ -43,8 +44,7 @@ def or_stop(loader: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     try:
         return loader(*args, **kwargs)
     except TickerlakeError as exc:
-        message = str(exc)
-        st.warning(message[:1].upper() + message[1:], icon=":material/info:")
+        guard.show(exc)  # as plain text: the message may quote a ticker or a path
         st.stop()
         raise  # unreachable: st.stop() ends the run
 
