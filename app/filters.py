@@ -201,7 +201,8 @@ def for_page(*, need_ticker: bool = False) -> Filters:
 
     Stops with a warning when the lake is missing or empty, when the custom range is
     empty (start after end) and, with `need_ticker`, when the URL named an unknown
-    ticker or none is chosen.
+    ticker or none is chosen. Without `need_ticker`, an unknown ticker from the URL is a
+    warning and the page goes on.
     """
     selection = current()
     if selection is None:
@@ -215,6 +216,12 @@ def for_page(*, need_ticker: bool = False) -> Filters:
             icon=":material/date_range:",
         )
         st.stop()
+    if not need_ticker and selection.unknown_ticker:
+        st.warning(
+            f"Unknown ticker {plain(selection.unknown_ticker)}: it is not in the lake, so "
+            "no ticker is picked. Pick one with the ticker search in the sidebar.",
+            icon=":material/search_off:",
+        )
     if need_ticker and selection.ticker is None:
         if selection.unknown_ticker:
             st.warning(
