@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
+
+import polars as pl
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them
 # all defeats links, autolinks (`http\://`, `www\.`), emphasis, HTML tags, Streamlit's
@@ -18,3 +21,19 @@ def plain(value: object, *, limit: int = _LONG) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def chart_text(value: object) -> object:
+    """Return a string escaped for Plotly's text (which renders `<a href>`, `<b>`, `<br>`…;
+    it decodes the entities back), any other value unchanged."""
+    return html.escape(value, quote=False) if isinstance(value, str) else value
+
+
+def chart_text_expr(column: str) -> pl.Expr:
+    """`column` (strings) escaped for Plotly's text, as a Polars expression."""
+    return (
+        pl.col(column)
+        .str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+    )

@@ -5,6 +5,8 @@ element that renders Markdown."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -121,3 +123,45 @@ def test_plain_escapes_every_markdown_special(text: str) -> None:
 def test_plain_cuts_long_text() -> None:
     assert len(plain(HUGE)) == 80
     assert plain("a \n b") == "a b"
+
+
+EVIL_FIRM = "[Evil](http://evil.example) <a href='http://evil.example'>Evil</a> **Firm**"
+
+
+@pytest.fixture
+def lake_with_hostile_firms(demo_lake_uri: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A copy of the demo lake whose analyst firms are all named with Markdown and HTML."""
+    import shutil
+
+    import polars as pl
+
+    from lake import queries, tables
+    from lake.schemas import GRADES
+    from lake.settings import get_settings
+
+    uri = str(tmp_path / "lake")
+    shutil.copytree(demo_lake_uri, uri)
+    grades = queries.grades(lake_uri=uri).with_columns(firm=pl.lit(EVIL_FIRM))
+    tables.write(GRADES, grades.select(GRADES.schema.names()), mode="overwrite", lake_uri=uri)
+    monkeypatch.setenv("LAKE_URI", uri)
+    get_settings.cache_clear()
+    return uri
+
+
+def test_provider_text_with_markup_is_shown_literally(lake_with_hostile_firms: str) -> None:
+    at = _page("analyst_grades")
+    at.query_params["range"] = "Max"
+    at.run()
+    day = str(at.dataframe[0].value["date"].iloc[0])[:10]
+    at.query_params["date"] = day
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success, "the linked day's actions are listed"
+    texts = _markdown_texts(at)
+    assert any("Evil" in text for text in texts), "the firm is named"
+    for danger in ("](http", "**Firm**"):
+        assert not any(danger in text for text in texts), danger
+    # a tag only when its "<" is not backslash-escaped
+    assert not any(re.search(r"(?<!\\)<a", text) for text in texts), texts
+    specs = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
+    assert "Evil" in specs and "<a href" not in specs, "chart hover text is escaped"
