@@ -21,6 +21,8 @@ import orjson
 import polars as pl
 import streamlit as st
 
+from app import guard
+from app.text import chart_text_expr
 from lake import earnings_analytics, market_health, queries
 from lake.errors import TickerlakeError
 from lake.grade_reactions import grade_reactions
@@ -43,8 +45,7 @@ def or_stop(loader: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     try:
         return loader(*args, **kwargs)
     except TickerlakeError as exc:
-        message = str(exc)
-        st.warning(message[:1].upper() + message[1:], icon=":material/info:")
+        guard.show(exc)  # as plain text: the message may quote a ticker or a path
         st.stop()
         raise  # unreachable: st.stop() ends the run
 
@@ -119,12 +120,12 @@ def grade_days(uri: str, ticker: str, start: date, end: date) -> pl.DataFrame:
         .group_by("date", maintain_order=True)
         .agg(
             pl.len().alias("actions"),
-            pl.format(
+            pl.format(  # provider text in Plotly hover: escaped, so tags show literally
                 "{}: {} → {} ({})",
-                pl.col("firm"),
-                pl.col("previous_grade").fill_null("—"),
-                pl.col("new_grade"),
-                pl.col("action"),
+                chart_text_expr("firm"),
+                chart_text_expr("previous_grade").fill_null("—"),
+                chart_text_expr("new_grade"),
+                chart_text_expr("action"),
             )
             .str.join("<br>")
             .alias("text"),

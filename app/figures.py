@@ -17,6 +17,8 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from app.text import chart_text
+
 UP = "#26a69a"
 DOWN = "#ef5350"
 GRADE = "#8e24aa"  # the purple analyst-grade dots
@@ -283,6 +285,8 @@ def market_map_figure(tiles: pl.DataFrame, *, title: str) -> go.Figure:
     bound = max(3.0, float(leaves["return_pct"].abs().quantile(0.9) or 0.0)) if leaves.height else 3.0
     ids, labels, parents = tiles["id"].to_list(), tiles["label"].to_list(), tiles["parent"].to_list()
     caps, colors, names = (tiles[c].to_list() for c in ("market_cap", "return_pct", "name"))
+    # Company and sector names are provider text: shown literally, never as Plotly markup.
+    labels, names = [chart_text(v) for v in labels], [chart_text(v) for v in names]
     # A sector's area is the sum of its tiles ("remainder" with no value of its own):
     # a float sum given as "total" can fall an ulp short and hide the sector.
     values = [0.0 if parent == "" else cap for parent, cap in zip(parents, caps, strict=True)]
@@ -327,7 +331,7 @@ def bar_figure(
     """Return a bar chart of `y` by `x`, bars green when positive and red when negative."""
     values = frame[y].to_list()
     colors = [UP if (v or 0) >= 0 else DOWN for v in values]
-    custom = frame.select(hover).rows() if hover else None
+    custom = [tuple(map(chart_text, r)) for r in frame.select(hover).rows()] if hover else None
     extra = "".join(f"<br>{h}: %{{customdata[{i}]}}" for i, h in enumerate(hover))
     fmt = "%{value:+.2f}%" if percent else "%{value:,.2f}"
     bar = go.Bar(
@@ -553,16 +557,19 @@ def grades_timeline_figure(
                     x=part["date"].to_list(),
                     y=part["close"].to_list(),
                     mode="markers",
-                    name=action.capitalize(),
+                    name=chart_text(action.capitalize()),
                     marker={
                         "symbol": symbol,
                         "size": 12,
                         "color": color,
                         "line": {"width": 1, "color": "white"},
                     },
-                    customdata=part.select("firm", "previous_grade", "new_grade").rows(),
+                    customdata=[
+                        tuple(map(chart_text, r))
+                        for r in part.select("firm", "previous_grade", "new_grade").rows()
+                    ],
                     hovertemplate="%{customdata[0]}: %{customdata[1]} → %{customdata[2]}<extra>"
-                    + action
+                    + str(chart_text(action))
                     + "</extra>",
                 )
             )

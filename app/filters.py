@@ -11,6 +11,7 @@ and the widgets put it back).
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from typing import Literal
 import polars as pl
 import streamlit as st
 
+from app.text import plain
 from lake.schemas import CAP_BUCKETS, LIQUIDITY_TIERS
 
 Interval = Literal["day", "week", "month"]
@@ -27,6 +29,9 @@ INTERVAL_LABELS: dict[str, str] = {"day": "daily", "week": "weekly", "month": "m
 PRESETS: tuple[str, ...] = ("1M", "3M", "6M", "YTD", "1Y", "3Y", "Max", "Custom")
 DEFAULT_PRESET = "1Y"
 CAP_NAMES: tuple[str, ...] = tuple(name for name, _ in CAP_BUCKETS)
+# An exchange ticker: a capital letter, then up to 9 capitals, digits, dots or dashes.
+TICKER_PATTERN = re.compile(r"[A-Z][A-Z0-9.\-]{0,9}")
+MAX_PARAM_CHARS = 200  # longer URL values are refused unread (a pasted page, an attack)
 
 # URL parameter -> widget key.
 WIDGET_KEYS: dict[str, str] = {
@@ -42,6 +47,20 @@ _LAST_WRITTEN = "_filters_url"
 _UNKNOWN = "_filters_unknown_ticker"
 _CURRENT = "_filters_current"
 _NO_DATA = "_filters_no_data"
+_NOTICES = "_filters_url_notices"
+_BOUNDS = "_filters_lake_bounds"
+
+# What each URL parameter must be, for the notice when it is not.
+EXPECTED: dict[str, str] = {
+    "cap": f"a comma-separated list of {', '.join(CAP_NAMES)}",
+    "liq": f"a comma-separated list of {', '.join(LIQUIDITY_TIERS)}",
+    "ticker": "a ticker symbol such as AAPL or BRK.B",
+    "range": f"one of {', '.join(PRESETS)}",
+    "interval": f"one of {', '.join(INTERVALS)}",
+    "start": "a YYYY-MM-DD date",
+    "end": "a YYYY-MM-DD date",
+    "date": "a YYYY-MM-DD date",
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,11 @@ class Filters:
     end: date
     interval: Interval
     unknown_ticker: str | None = None  # a ticker asked for in the URL that the lake lacks
+
+    @property
+    def ticker_text(self) -> str:
+        """The chosen ticker escaped for Markdown (titles, captions): it is lake data."""
+        return plain(self.ticker or "")
 
     def query_params(self) -> dict[str, str]:
         """Return the URL query parameters that reproduce this selection."""
@@ -97,6 +121,8 @@ def sidebar(universe: pl.DataFrame, first: date, last: date) -> Filters:
     `current()`, and writes it to the URL.
     """
     names = dict(zip(universe["ticker"].to_list(), universe["name"].to_list(), strict=True))
+    st.session_state[_NOTICES] = []
+    st.session_state[_BOUNDS] = (first, last)
     _seed_from_url(st.query_params, names, first, last)
     _seed_defaults(universe, first, last)
     bar = st.sidebar
@@ -175,7 +201,8 @@ def for_page(*, need_ticker: bool = False) -> Filters:
 
     Stops with a warning when the lake is missing or empty, when the custom range is
     empty (start after end) and, with `need_ticker`, when the URL named an unknown
-    ticker or none is chosen.
+    ticker or none is chosen. Without `need_ticker`, an unknown ticker from the URL is a
+    warning and the page goes on.
     """
     selection = current()
     if selection is None:
@@ -189,10 +216,16 @@ def for_page(*, need_ticker: bool = False) -> Filters:
             icon=":material/date_range:",
         )
         st.stop()
+    if not need_ticker and selection.unknown_ticker:
+        st.warning(
+            f"Unknown ticker {plain(selection.unknown_ticker)}: it is not in the lake, so "
+            "no ticker is picked. Pick one with the ticker search in the sidebar.",
+            icon=":material/search_off:",
+        )
     if need_ticker and selection.ticker is None:
         if selection.unknown_ticker:
             st.warning(
-                f"Unknown ticker {selection.unknown_ticker!r}: it is not in the lake. "
+                f"Unknown ticker {plain(selection.unknown_ticker)}: it is not in the lake. "
                 "Pick one with the ticker search in the sidebar.",
                 icon=":material/search_off:",
             )
@@ -236,6 +269,50 @@ def _seed_defaults(universe: pl.DataFrame, first: date, last: date) -> None:
     state["f_end"] = min(max(state["f_end"], first), last)
 
 
+def show_url_notices() -> None:
+    """Show one plain-text notice per URL parameter that was ignored or adjusted on this run."""
+    for notice in st.session_state.get(_NOTICES, []):
+        st.warning(notice, icon=":material/link_off:")
+
+
+def linked_day(param: str = "date") -> date | None:
+    """Return the day named by URL parameter `param` when it is a YYYY-MM-DD date inside
+    the lake's loaded history; otherwise None, with a notice naming the parameter."""
+    raw = st.query_params.get(param)
+    if not raw:
+        return None
+    first, last = st.session_state.get(_BOUNDS, (date.min, date.max))
+    day = parse_day(raw)
+    if day is None or not first <= day <= last:
+        st.warning(
+            f"Ignoring `{param}` in the link: it must be {EXPECTED[param]} between "
+            f"{first} and {last} (the lake's loaded days).",
+            icon=":material/link_off:",
+        )
+        return None
+    return day
+
+
+def parse_day(raw: str) -> date | None:
+    """Return `raw` as a date when it is exactly YYYY-MM-DD, else None."""
+    if len(raw) != 10:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def parse_ticker(raw: str) -> str | None:
+    """Return `raw` upper-cased when it follows the ticker grammar, else None."""
+    ticker = raw.strip().upper()
+    return ticker if TICKER_PATTERN.fullmatch(ticker) else None
+
+
+def _notice(param: str, text: str) -> None:
+    st.session_state.setdefault(_NOTICES, []).append(f"Ignoring `{param}` in the link: {text}")
+
+
 def _seed_from_url(
     params: Mapping[str, str], names: Mapping[str, str | None], first: date, last: date
 ) -> None:
@@ -245,30 +322,36 @@ def _seed_from_url(
         raw = params.get(param)
         if raw is None or raw == written.get(param):
             continue
-        value = _parse(param, raw, names)
-        if param == "ticker" and value is None:
-            state[_UNKNOWN] = raw.strip().upper()
+        value = _parse(param, raw)
+        if value is None:
+            _notice(param, f"it must be {EXPECTED[param]}.")
+        elif param == "ticker" and value not in names:
+            state[_UNKNOWN] = value
             state[key] = None
-        elif value is not None:
+        elif param in ("start", "end") and not first <= value <= last:  # type: ignore[operator]
+            state[key] = min(max(value, first), last)  # type: ignore[type-var]
+            _notice(
+                param, f"the lake's loaded days run from {first} to {last}; using {state[key]}."
+            )
+        else:
             state[key] = value
 
 
-def _parse(param: str, raw: str, names: Mapping[str, str | None]) -> object | None:
-    if param == "cap":
-        return [v for v in raw.split(",") if v in CAP_NAMES]
-    if param == "liq":
-        return [v for v in raw.split(",") if v in LIQUIDITY_TIERS]
+def _parse(param: str, raw: str) -> object | None:
+    """Return the URL value `raw` of `param` as the widget's value, or None when invalid."""
+    if len(raw) > MAX_PARAM_CHARS:
+        return None
+    if param in ("cap", "liq"):
+        allowed = CAP_NAMES if param == "cap" else LIQUIDITY_TIERS
+        values = [v for v in raw.split(",") if v]
+        return values if all(v in allowed for v in values) else None
     if param == "ticker":
-        ticker = raw.strip().upper()
-        return ticker if ticker in names else None
+        return parse_ticker(raw)
     if param == "range":
         return raw if raw in PRESETS else None
     if param == "interval":
         return raw if raw in INTERVALS else None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return parse_day(raw)
 
 
 def _write_to_url(filters: Filters) -> None:

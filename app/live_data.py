@@ -13,6 +13,8 @@ import redis
 import streamlit as st
 from redis.cluster import RedisCluster
 
+from app.guard import RedisUnavailable
+from lake.errors import TickerlakeError
 from pipelines import services
 from pipelines.realtime import candles
 from pipelines.realtime import sink as keys
@@ -37,8 +39,13 @@ def client(url: str) -> redis.Redis | RedisCluster:
 
 
 def redis_url() -> str:
-    """Return the Redis URL the worker writes to (REDIS_URL or the embedded server)."""
-    return resolve_redis_url()
+    """Return the Redis URL the worker writes to (REDIS_URL or the embedded server).
+
+    Raises `RedisUnavailable` when neither is there (the page then waits for it)."""
+    try:
+        return resolve_redis_url()
+    except TickerlakeError as exc:
+        raise RedisUnavailable(str(exc)) from exc
 
 
 @st.cache_data(ttl=1, max_entries=4, show_spinner=False)

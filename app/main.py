@@ -14,8 +14,7 @@ from pathlib import Path
 import pandas  # noqa: F401
 import streamlit as st
 
-from app import data, filters
-from lake.errors import TickerlakeError
+from app import data, filters, guard
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
@@ -84,7 +83,11 @@ if not page.url_path.startswith("live_"):
         lake = data.overview(data.lake_uri())
         filters.sidebar(data.universe(data.lake_uri()), lake.first_day, lake.last_day)
         st.sidebar.caption(f"Lake: {lake.tickers:,} tickers · {lake.first_day} → {lake.last_day}")
-    except TickerlakeError as exc:
-        # The pages say what to do (build the lake); the sidebar just stays empty.
-        filters.no_data(str(exc))
-page.run()
+    except Exception as exc:  # a missing, empty or unreachable lake
+        # The pages show the reason (build the lake, check the endpoint); the sidebar
+        # just stays empty.
+        guard.log_unless_users(exc)
+        filters.no_data(guard.message_for(exc)[1])
+    filters.show_url_notices()
+with guard.page_errors():
+    page.run()

@@ -4,30 +4,23 @@ a purple dot is picked on the MACD or Bollinger chart) highlights that day."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 import streamlit as st
 
 from app import data, figures, filters, panels
+from app.text import plain
 
 view = filters.for_page(need_ticker=True)
-st.title(f"{view.ticker} · analyst grades")
+st.title(f"{view.ticker_text} · analyst grades")
 
-focus = None
-raw_focus = st.query_params.get("date")
-if raw_focus:
-    try:
-        focus = date.fromisoformat(raw_focus)
-    except ValueError:
-        st.warning(f"Ignoring the date {raw_focus!r} in the link: it is not a YYYY-MM-DD date.")
+focus = filters.linked_day("date")
 start = min(view.start, focus) if focus else view.start
 end = max(view.end, focus) if focus else view.end
 
 bars, actions = data.or_stop(data.grades_view, data.lake_uri(), view.ticker, start, end)
 if actions.is_empty():
     st.info(
-        f"No analyst grade actions on {view.ticker} between {start} and {end}. Try a longer range."
+        f"No analyst grade actions on {view.ticker_text} between {start} and {end}. Try a longer range."
     )
     st.stop()
 
@@ -35,15 +28,17 @@ counts = actions.group_by("action").len().sort("len", descending=True)
 cols = st.columns(max(counts.height, 1) + 1)
 cols[0].metric("Actions", actions.height)
 for col, (action, n) in zip(cols[1:], counts.iter_rows(), strict=True):
-    col.metric(action.capitalize(), n)
+    col.metric(plain(action.capitalize()), n)
 
 if focus is not None:
     on_day = actions.filter(pl.col("date") == focus)
     if on_day.is_empty():
-        st.info(f"No grade action on {view.ticker} on {focus}.")
+        st.info(f"No grade action on {view.ticker_text} on {focus}.")
     else:
+        # Firm and grade names are provider text: shown literally, never as Markdown.
         lines = "\n".join(
-            f"- **{r['firm']}**: {r['previous_grade'] or '—'} → {r['new_grade']} ({r['action']})"
+            f"- **{plain(r['firm'])}**: {plain(r['previous_grade'] or '—')} → "
+            f"{plain(r['new_grade'])} ({plain(r['action'])})"
             for r in on_day.iter_rows(named=True)
         )
         st.success(f"**{focus}** — {on_day.height} action(s):\n{lines}", icon=":material/grade:")

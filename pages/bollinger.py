@@ -8,7 +8,7 @@ import streamlit as st
 from app import data, figures, filters, panels, selection
 
 view = filters.for_page(need_ticker=True)
-st.title(f"{view.ticker} · Bollinger Bands")
+st.title(f"{view.ticker_text} · Bollinger Bands")
 
 c1, c2 = st.columns(2)
 period = c1.slider("Period", min_value=5, max_value=100, value=20, step=1, key="bb_period")

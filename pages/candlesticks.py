@@ -7,7 +7,7 @@ import streamlit as st
 from app import data, figures, filters, panels
 
 view = filters.for_page(need_ticker=True)
-st.title(f"{view.ticker} · candlesticks")
+st.title(f"{view.ticker_text} · candlesticks")
 
 left, right = st.columns([2, 3])
 averages = left.multiselect(

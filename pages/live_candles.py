@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import live_data, live_figures
+from app import guard, live_data, live_figures
 from app.live_filters import REFRESH_S, live_ticker
+from app.text import plain
 
 st.title("Live candles")
 url = live_data.redis_url()
@@ -18,6 +19,7 @@ minutes = st.slider("Minutes shown", 1, 120, 5 if resolution == "1s" else 60, ke
 
 
 @st.fragment(run_every=REFRESH_S)
+@guard.tile_errors  # an outage shows a message; the next refresh retries
 def candle_tile() -> None:
     if resolution == "1s":
         frame = live_data.second_bars(url, ticker, minutes)
@@ -28,7 +30,7 @@ def candle_tile() -> None:
         return
     last = frame.row(-1, named=True)
     left, right = st.columns(2)
-    left.metric(f"{ticker} last close", f"${last['close']:,.4f}")
+    left.metric(f"{plain(ticker)} last close", f"${last['close']:,.4f}")
     right.metric("Bars", frame.height)
     title = f"{ticker} · {resolution} candles" + (
         " (last minute still open)" if resolution == "1m" else ""

@@ -6,14 +6,16 @@ import time
 
 import streamlit as st
 
-from app import live_data, live_figures
+from app import guard, live_data, live_figures
 from app.live_filters import REFRESH_S
+from app.text import plain
 
 st.title("Live pipeline health")
 url = live_data.redis_url()
 
 
 @st.fragment(run_every=REFRESH_S)
+@guard.tile_errors  # an outage shows a message; the next refresh retries
 def health_tile() -> None:
     frame, counters = live_data.health(url)
     if not counters:
@@ -32,7 +34,7 @@ def health_tile() -> None:
     )
     state = counters.get("feed_state", "?")
     redis_up = counters.get("redis_up") == "1"
-    st.caption(f"Feed {state} · Redis {'reachable' if redis_up else 'UNREACHABLE'} · "
+    st.caption(f"Feed {plain(state)} · Redis {'reachable' if redis_up else 'UNREACHABLE'} · "
                f"{counters.get('queued', 0)} queued · last report {age_s:.1f} s ago")  # fmt: skip
     if frame.height:
         left, right = st.columns(2)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import live_data, live_figures
+from app import guard, live_data, live_figures
 from app.live_filters import REFRESH_S, live_ticker
+from app.text import plain
 from pipelines.realtime.candles import MOVING_AVERAGES, with_moving_averages
 
 st.title("Live moving averages")
@@ -22,6 +23,7 @@ long = right.number_input("Long lookback (points)", 2, 3600, 30, key="live_ma_lo
 
 
 @st.fragment(run_every=REFRESH_S)
+@guard.tile_errors  # an outage shows a message; the next refresh retries
 def moving_average_tile() -> None:
     minutes = max(2, int(long) // 60 * 3 + 2)  # enough seconds to warm up the long average
     frame = live_data.second_bars(url, ticker, minutes)
@@ -33,7 +35,7 @@ def moving_average_tile() -> None:
     columns = [f"{kind}_{p}" for p in periods]
     last = frame.row(-1, named=True)
     cells = st.columns(len(columns) + 1)
-    cells[0].metric(f"{ticker} close", f"${last['close']:,.4f}")
+    cells[0].metric(f"{plain(ticker)} close", f"${last['close']:,.4f}")
     for cell, column in zip(cells[1:], columns, strict=True):
         value = last[column]
         cell.metric(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app import live_data, live_figures
+from app import guard, live_data, live_figures
 from app.live_filters import REFRESH_S, stop_when_empty, symbol_filter
+from app.text import plain
 from pipelines.realtime.velocity import VelocityConfig
 
 st.title("Live velocity")
@@ -18,6 +19,7 @@ threshold = VelocityConfig().threshold_pct
 
 
 @st.fragment(run_every=REFRESH_S)
+@guard.tile_errors  # an outage shows a message; the next refresh retries
 def velocity_tile() -> None:
     frame = live_data.last_values(url).filter(pl.col("cap_bucket").is_in(caps))
     fastest = frame.sort(pl.col("velocity_pct").abs(), descending=True).head(1)
@@ -26,7 +28,7 @@ def velocity_tile() -> None:
     if fastest.height:
         row = fastest.row(0, named=True)
         middle.metric("Fastest mover", row["symbol"], f"{row['velocity_pct']:+.3f}%")
-        right.metric(f"Last close of {row['symbol']}", f"${row['close']:,.4f}")
+        right.metric(f"Last close of {plain(row['symbol'])}", f"${row['close']:,.4f}")
     st.plotly_chart(
         live_figures.velocity_figure(frame, threshold_pct=threshold), key="velocity_chart"
     )

@@ -9,7 +9,7 @@ import streamlit as st
 from app import data, figures, filters, panels, selection
 
 view = filters.for_page(need_ticker=True)
-st.title(f"{view.ticker} · MACD")
+st.title(f"{view.ticker_text} · MACD")
 
 c1, c2, c3 = st.columns(3)
 fast = c1.number_input("Fast EMA", min_value=2, max_value=100, value=12, step=1, key="macd_fast")

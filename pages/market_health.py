@@ -163,7 +163,7 @@ else:
     else:
         change = trend["change_pct"][-1]
         st.metric(
-            f"{view.ticker} over 30 sessions", f"${trend['close'][-1]:,.2f}", f"{change:+.2f}%"
+            f"{view.ticker_text} over 30 sessions", f"${trend['close'][-1]:,.2f}", f"{change:+.2f}%"
         )
         panels.chart(
             figures.line_figure(

@@ -8,7 +8,7 @@ import streamlit as st
 from app import data, figures, filters, panels
 
 view = filters.for_page(need_ticker=True)
-st.title(f"{view.ticker} · moving averages")
+st.title(f"{view.ticker_text} · moving averages")
 
 PERIODS = [10, 20, 50, 100, 200]
 KINDS = {"sma": "SMA", "ema": "EMA", "wma": "WMA"}

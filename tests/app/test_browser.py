@@ -311,3 +311,28 @@ def test_reference_page_in_a_fresh_tab(reference_server: str, context) -> None:
         assert page.locator('[data-testid="stException"]').count() == 0
         assert page.locator("h1").first.inner_text() == "Reference"
         page.close()
+
+
+def test_hostile_link_shows_a_notice_and_no_traceback(
+    demo_lake_uri: str, browser, tmp_path: Path
+) -> None:
+    """In the real browser (served from the project folder, so its .streamlit/config.toml
+    applies): an absurd date and a Markdown link in the URL give notices, no exception
+    box, and no link of the attacker's."""
+    from urllib.parse import urlencode
+
+    env = dict(os.environ, LAKE_URI=demo_lake_uri)
+    with _streamlit(MAIN, env, tmp_path / "streamlit.log") as base:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1200})
+        page = ctx.new_page()
+        for params in (
+            {"date": "9999-12-31", "range": "Max"},
+            {"date": "[click](http://evil.example)", "ticker": "[x](http://evil.example)"},
+        ):
+            page.goto(f"{base}/analyst_grades?{urlencode(params)}")
+            _wait_rendered(page)
+            alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+            assert any("Ignoring date in the link" in a for a in alerts), alerts
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator('a[href*="evil"]').count() == 0
+        ctx.close()
