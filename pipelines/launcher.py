@@ -109,6 +109,8 @@ def streamlit_command(port: int) -> list[str]:
         "--server.port", str(port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        # Also in .streamlit/config.toml; repeated so a start from another folder hides them too.
+        "--client.showErrorDetails", "none",
     ]  # fmt: skip
 
 
