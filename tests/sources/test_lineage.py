@@ -44,6 +44,8 @@ def _only_massive(monkeypatch: pytest.MonkeyPatch, server: ProviderServer) -> No
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("MASSIVE_API_KEY", MASSIVE_KEY)
     monkeypatch.setenv("MASSIVE_BASE_URL", server.base_url)
+    # The local server has no plan limit; the free plan's 5/minute would stall the test.
+    monkeypatch.setenv("MASSIVE_RATE_LIMIT", "unlimited")
     get_settings.cache_clear()
 
 
