@@ -553,11 +553,16 @@ def _storage_errors(contract: TableContract, action: str) -> Iterator[None]:
         yield
     except OSError as exc:  # delta-rs raises object-store failures as OSError
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # A failed read changed nothing; a failed write says what the table still holds.
+        outcome = (
+            "nothing was read"
+            if action in ("open", "refresh")
+            else "nothing was committed, the table reads at its last version"
+        )
         raise LakeUnavailable(
-            f"{action} on {contract.path} failed, the lake's storage did not answer "
-            f"({first_line.strip()}); nothing was committed, the table reads at its last "
-            "version. Check that the lake (LAKE_URI, AWS_ENDPOINT_URL) is reachable and "
-            "run the command again."
+            f"{action} on {contract.path} failed: the lake's storage is unreachable "
+            f"({first_line.strip()}); {outcome}. Check that the lake (LAKE_URI, "
+            "AWS_ENDPOINT_URL) is reachable and run the command again."
         ) from exc
 
 

@@ -219,7 +219,8 @@ def test_an_unknown_ticker_is_a_data_error(lake_uri: str) -> None:
     dates = pl.date_range(pl.date(2021, 1, 4), pl.date(2021, 6, 30), "1d", eager=True)[:days]
     bars = pl.DataFrame(
         {"ticker": "AAA", "date": dates, "open": 10.0, "high": 11.0, "low": 9.0, "close": 10.0,
-         "volume": 1000.0, "vwap": 10.0, "transactions": 1, "split_factor": 1.0}
+         "volume": 1000.0, "vwap": 10.0, "transactions": 1, "split_factor": 1.0,
+         "source": "synthetic"}
     ).with_columns(pl.col("transactions").cast(pl.Int64))  # fmt: skip
     tables.write(ADJUSTED_BARS, bars, mode="overwrite", lake_uri=lake_uri)
 
@@ -257,8 +258,8 @@ def test_an_unreachable_s3_endpoint_is_a_service_outage() -> None:
         AWS_ALLOW_HTTP="true",
     )  # fmt: skip
 
-    _one_error_line(result, 69, "the S3 endpoint is unreachable")
-    assert "start it or check the network" in result.stderr
+    _one_error_line(result, 69, "the lake's storage is unreachable")
+    assert "nothing was read" in result.stderr and "is reachable" in result.stderr
 
 
 @pytest.mark.integration
