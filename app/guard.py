@@ -23,7 +23,8 @@ from deltalake.exceptions import DeltaError
 from redis.exceptions import RedisClusterException
 
 from app.text import plain
-from lake.errors import TickerlakeError
+from lake.errors import ServiceUnavailable, TickerlakeError
+from lake.tables import LakeUnavailable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -54,7 +55,7 @@ ICONS = {
 }
 
 
-class RedisUnavailable(TickerlakeError):
+class RedisUnavailable(ServiceUnavailable):
     """No Redis to read the live data from (none running, or none configured)."""
 
 
@@ -68,7 +69,12 @@ REDIS_ERRORS: tuple[type[BaseException], ...] = (
 )
 # Errors of a lake that cannot be read: a stopped S3 endpoint or a damaged Delta log
 # (delta-rs raises OSError or DeltaError), or a data file that cannot be decoded.
-LAKE_ERRORS: tuple[type[BaseException], ...] = (OSError, DeltaError, pl.exceptions.PolarsError)
+LAKE_ERRORS: tuple[type[BaseException], ...] = (
+    LakeUnavailable,
+    OSError,
+    DeltaError,
+    pl.exceptions.PolarsError,
+)
 
 
 def message_for(exc: BaseException) -> tuple[str, str]:
@@ -76,11 +82,11 @@ def message_for(exc: BaseException) -> tuple[str, str]:
     `unexpected`; text is safe to render as Markdown."""
     if isinstance(exc, REDIS_ERRORS):
         return "redis", REDIS_DOWN
+    if isinstance(exc, LAKE_ERRORS):
+        return "lake", LAKE_UNREADABLE
     if isinstance(exc, TickerlakeError):
         text = str(exc)
         return "user", plain(text[:1].upper() + text[1:], limit=MESSAGE_CHARS)
-    if isinstance(exc, LAKE_ERRORS):
-        return "lake", LAKE_UNREADABLE
     return "unexpected", UNEXPECTED
 
 
