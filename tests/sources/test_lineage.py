@@ -105,7 +105,7 @@ def test_with_only_a_massive_key_no_synthetic_row_is_written_and_the_rest_is_ski
     for dataset in historical.DATASETS:
         bronze = historical.bronze_contract(dataset)
         if tables.exists(bronze):
-            assert set(tables.read(bronze, columns=["_source"])["_source"]) == {"massive"}
+            assert set(tables.read(bronze, columns=["_source"])["_source"]) <= {"massive"}
 
 
 def test_a_skipped_dataset_is_noted_by_extract_and_load_silver(
