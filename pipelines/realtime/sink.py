@@ -524,6 +524,8 @@ class RedisSink:
 
         Trimmed only here, after a write went through: during an outage the window keeps
         exactly what was acknowledged just before it."""
+        if self.config.replay_window_s <= 0:
+            return  # replay turned off
         window = self._window
         window.append((now, batch, alerts))
         self._window_events += len(batch)
