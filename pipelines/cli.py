@@ -158,6 +158,7 @@ def realtime_worker(
     retention_hours: float = typer.Option(2.0, parser=finite(above=0, most=24 * 366), help="Retention of the per-second series."),
     retention_1m_days: float = typer.Option(7.0, parser=finite(above=0, most=3660), help="Retention of the one-minute candles."),
     buffer_limit: int = typer.Option(1_000_000, min=1, max=100_000_000, help="Events held while Redis is unreachable."),
+    replay_s: float = typer.Option(5.0, parser=finite(least=0, most=3_600), help="Events Redis acknowledged in the last this many seconds are sent again when it comes back as a new process (it may not have written them to disk yet)."),
     window_s: float = typer.Option(5.0, parser=finite(above=0, most=86_400), help="Velocity window, seconds."),
     threshold_pct: float = typer.Option(0.5, parser=finite(above=0, most=1000), help="Velocity alert threshold, percent."),
 ) -> None:
@@ -188,6 +189,7 @@ def realtime_worker(
         symbols=[s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None,
         sink=SinkConfig(
             flush_events=flush_events, flush_interval_s=flush_ms / 1000, buffer_limit=buffer_limit,
+            replay_window_s=replay_s,
             retention_ms=int(retention_hours * 3_600_000), retention_1m_ms=int(retention_1m_days * 86_400_000),
         ),
         velocity=VelocityConfig(window_ms=int(window_s * 1000), threshold_pct=threshold_pct),

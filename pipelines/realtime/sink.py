@@ -40,6 +40,24 @@ sample of the batch is stored. A series found missing (the database was emptied)
 re-created and its samples sent again in the same flush. Replies that mean the server
 cannot write right now (out of memory, read-only replica, loading, busy) hold the whole
 batch for the next flush, as an unreachable server does.
+
+A reply is not persistence: with `appendfsync everysec` Redis acknowledges a write up to
+about a second (two when the disk is slow) before it is on disk, so a server killed and
+restarted from its append-only file (or a replica promoted) can come back without the
+last writes it acknowledged. The sink therefore keeps a replay window: the batches
+acknowledged in the last `replay_window_s` seconds (at most `replay_limit` events).
+Whenever a connection to the server is (re)opened, the sink reads the server's identity
+(`INFO server` run_id); when it is a new server process (or cannot tell: a cluster, an
+ACL refusing INFO), the window is sent again before anything new, samples and last-value
+hashes only. That is idempotent: every series has `DUPLICATE_POLICY LAST` and
+RedisTimeSeries recomputes a closed one-minute bucket when a sample in it is re-added,
+so a re-sent sample changes nothing when it was kept and restores it (and its candle)
+when it was lost. Bars are not re-published (subscribers only want what is new), and an
+alert is re-added to the `alerts` stream only when the stream does not already hold it
+(same symbol and window), which also keeps an alert held across an outage from being
+added twice. Counted in `SinkCounters.replayed`/`replays`; events pushed out of the window
+by `replay_limit` before their time was up in `replay_evicted` (zero unless the worker
+writes more than `replay_limit / replay_window_s` events per second).
 """
 
 from __future__ import annotations
@@ -49,6 +67,7 @@ import contextlib
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -149,7 +168,9 @@ def stats_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class SinkConfig:
-    """Flush triggers, retention (ms) and the bound on events held while Redis is away."""
+    """Flush triggers, retention (ms), the bound on events held while Redis is away, and the
+    replay window: events acknowledged in the last `replay_window_s` seconds (at most
+    `replay_limit`) are sent again when Redis comes back as a new process."""
 
     flush_events: int = 100
     flush_interval_s: float = 0.1
@@ -158,6 +179,8 @@ class SinkConfig:
     buffer_limit: int = 1_000_000
     max_batch_events: int = 20_000
     stats_retention_ms: int = 24 * 3_600_000
+    replay_window_s: float = 5.0  # > the 1-2 s an `appendfsync everysec` server may not have on disk
+    replay_limit: int = 250_000  # 10 s at the worker's top ingest rate: the time bound decides
 
 
 @dataclass
@@ -173,6 +196,9 @@ class SinkCounters:
     last_flush_ms: float = 0.0
     flush_ms_window: list[float] = field(default_factory=list)
     latest_end_ms: int = 0
+    replayed: int = 0  # events sent again after Redis came back as a new process
+    replays: int = 0  # how many times the replay window was sent again
+    replay_evicted: int = 0  # events pushed out of the replay window by `replay_limit` early
     # Samples Redis refused, per reason (keys fixed up front: the writer thread updates
     # the values while the event loop reads them).
     refused: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REFUSAL_REASONS, 0))
@@ -257,11 +283,11 @@ class RedisNotWritable(RedisConnectionError):
     """Redis answered but cannot write now (out of memory, read-only, loading): hold, retry."""
 
 
-def _alert_commands(alert: Alert) -> list[tuple[int, bytes]]:
+def _alert_commands(alert: Alert, publish: bool = True) -> list[tuple[int, bytes]]:
     """The commands that record one alert, with their hash slots: its series sample,
-    stream entry and publish."""
+    stream entry and (with `publish`) its message on the alerts channel."""
     series = alert_series_key(alert.symbol)
-    return [
+    commands = [
         (key_slot(series.encode()), _pack(("TS.ADD", series, str(alert.time_ms),
                                            repr(alert.velocity_pct), "ON_DUPLICATE", "LAST"))),
         (key_slot(ALERTS_STREAM.encode()), _pack((
@@ -269,8 +295,10 @@ def _alert_commands(alert: Alert) -> list[tuple[int, bytes]]:
             "symbol", alert.symbol, "time_ms", str(alert.time_ms), "velocity_pct", repr(alert.velocity_pct),
             "price", repr(alert.price), "reference_price", repr(alert.reference_price),
         ))),
-        (ANY_NODE, _pack(("PUBLISH", ALERTS_CHANNEL, _encode(alert)))),
     ]  # fmt: skip
+    if publish:
+        commands.append((ANY_NODE, _pack(("PUBLISH", ALERTS_CHANNEL, _encode(alert)))))
+    return commands
 
 
 def _command_key(command: bytes) -> str:
@@ -347,6 +375,12 @@ class RedisSink:
         self._not_series: dict[str, float] = {}  # key -> monotonic time it was last refused as such
         self._refusal_logged: dict[str, float] = {}  # key -> monotonic time of its last log line
         self._stats_created_names: set[str] = set()
+        # The replay window: (monotonic time acknowledged, batch, alerts), oldest first.
+        self._window: deque[tuple[float, list[tuple[Aggregate, float]], list[Alert]]] = deque()
+        self._window_events = 0
+        # Set when a connection was (re)opened or lost: the next flush asks who the server is.
+        self._check_server = True
+        self._server_id: str | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -358,8 +392,15 @@ class RedisSink:
             socket_timeout=5.0,
             retry=Retry(NoBackoff(), 0),  # our flush loop retries; the client must not block
             health_check_interval=0,
+            redis_connect_func=self._on_connect,
         )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redis-writer")
+
+    def _on_connect(self, connection: redis.connection.AbstractConnection) -> None:
+        """Run on every connection redis-py opens (writer thread): authenticate as usual, and
+        have the next flush check whether this is a new server process."""
+        connection.on_connect()
+        self._check_server = True
 
     async def close(self) -> None:
         """Close the Redis client and the writer thread."""
@@ -433,8 +474,11 @@ class RedisSink:
             alerts, self._alerts = self._alerts, []
             started = time.perf_counter()
             try:
-                written_symbols, latest_end = await self._on_writer(self._write, batch, alerts)
+                written_symbols, latest_end, replayed = await self._on_writer(
+                    self._write_flush, batch, alerts
+                )
             except _DISCONNECTED as exc:
+                self._check_server = True  # it may come back as another process: ask then
                 self._requeue(batch, alerts)
                 self.counters.failed_flushes += 1
                 if self.counters.redis_up or self.counters.failed_flushes == 1:
@@ -463,10 +507,34 @@ class RedisSink:
             self.counters.written += len(batch)
             self.counters.alerts += len(alerts)
             self.counters.latest_end_ms = max(self.counters.latest_end_ms, latest_end)
+            if replayed:
+                self.counters.replayed += replayed
+                self.counters.replays += 1
             now = time.monotonic()
             for symbol in written_symbols:
                 self.last_update[symbol] = now
+            self._remember(now, batch, alerts)
             return True
+
+    def _remember(
+        self, now: float, batch: list[tuple[Aggregate, float]], alerts: list[Alert]
+    ) -> None:
+        """Add an acknowledged batch to the replay window; let go of what is older than
+        `replay_window_s`, and of the oldest beyond `replay_limit` events (counted).
+
+        Trimmed only here, after a write went through: during an outage the window keeps
+        exactly what was acknowledged just before it."""
+        if self.config.replay_window_s <= 0:
+            return  # replay turned off
+        window = self._window
+        window.append((now, batch, alerts))
+        self._window_events += len(batch)
+        horizon = now - self.config.replay_window_s
+        while window and (window[0][0] < horizon or self._window_events > self.config.replay_limit):
+            acknowledged, old, _ = window.popleft()
+            self._window_events -= len(old)
+            if acknowledged >= horizon:
+                self.counters.replay_evicted += len(old)
 
     def _requeue(self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]) -> None:
         self._pending[:0] = batch
@@ -494,13 +562,89 @@ class RedisSink:
             self._quiet_replies = _can_silence_replies(self.client)
             self._cluster = False
 
-    def _write(
+    def _write_flush(
         self, batch: list[tuple[Aggregate, float]], alerts: list[Alert]
+    ) -> tuple[list[str], int, int]:
+        """One flush (on the writer thread): after a connection was (re)opened, first the
+        replay (see the module docstring), then `batch`. Returns the symbols written, the
+        latest window end (UTC ms) and how many events were sent again."""
+        self._learn_topology()
+        replayed = 0
+        if self._check_server:
+            replayed, alerts = self._replay_if_new_server(alerts)
+            self._check_server = False
+        symbols, latest_end = self._write(batch, alerts)
+        if self._check_server:
+            # The connection was re-opened while writing (the pool found the old one dead):
+            # the batch went to a server not checked yet. Check it now; after a replay the
+            # batch is sent once more, so the last-value hashes end at the newest bars.
+            replayed, _ = self._replay_if_new_server([])
+            self._check_server = False
+            if replayed:
+                self._write(batch, [], publish=False)
+        return symbols, latest_end, replayed
+
+    def _server_identity(self) -> str | None:
+        """The server process's run_id, or None when it cannot be told (a cluster: several
+        processes; an ACL or proxy refusing INFO)."""
+        if self._cluster:
+            return None
+        try:
+            run_id = self.client.info("server").get("run_id")
+        except ResponseError:
+            return None
+        return str(run_id) if run_id else None
+
+    def _replay_if_new_server(self, alerts: list[Alert]) -> tuple[int, list[Alert]]:
+        """Send the replay window again unless the server is the very process that
+        acknowledged it; return how many events were sent again and `alerts` less those the
+        `alerts` stream already holds (an alert requeued after an outage may have got in)."""
+        identity = self._server_identity()
+        window = self._window
+        window_alerts = [alert for _, _, held in window for alert in held]
+        if alerts or window_alerts:
+            stored = self._alerts_in_stream()
+            alerts = [a for a in alerts if (a.symbol, a.time_ms) not in stored]
+            window_alerts = [a for a in window_alerts if (a.symbol, a.time_ms) not in stored]
+        replayed = 0
+        new_server = identity is None or identity != self._server_id
+        if new_server and (self._window_events or window_alerts):
+            limit = self.config.max_batch_events
+            part: list[tuple[Aggregate, float]] = []
+            for _, batch, _ in window:
+                part.extend(batch)
+                if len(part) >= limit:
+                    self._write(part, [], publish=False)
+                    part = []
+            if part or window_alerts:
+                self._write(part, window_alerts, publish=False)
+            replayed = self._window_events
+            log.warning(
+                "Redis is a new server process (restarted or failed over): sent again the "
+                "%d events (%d alerts not in the stream) it acknowledged in the last %.0f s "
+                "before the outage, which it may not have kept", replayed,
+                len(window_alerts), self.config.replay_window_s,
+            )  # fmt: skip
+        self._server_id = identity  # only once the replay is through
+        return replayed, alerts
+
+    def _alerts_in_stream(self) -> set[tuple[str, int]]:
+        """(symbol, window start ms) of the alerts the `alerts` stream holds (its newest
+        `ALERTS_STREAM_MAXLEN` entries)."""
+        entries = self.client.xrevrange(ALERTS_STREAM, count=ALERTS_STREAM_MAXLEN)
+        held: set[tuple[str, int]] = set()
+        for _, fields in entries:
+            with contextlib.suppress(KeyError, ValueError):
+                held.add((fields[b"symbol"].decode(), int(fields[b"time_ms"])))
+        return held
+
+    def _write(
+        self, batch: list[tuple[Aggregate, float]], alerts: list[Alert], publish: bool = True
     ) -> tuple[list[str], int]:
         """Send one batch (on the writer thread); return the symbols written and the latest
         window end (UTC ms). Samples Redis refuses are counted and logged, not raised; a
-        reply meaning Redis cannot write now raises `RedisNotWritable` (hold the batch)."""
-        self._learn_topology()
+        reply meaning Redis cannot write now raises `RedisNotWritable` (hold the batch).
+        `publish=False` (a replay) sends no bar or alert to the channels."""
         created = self._created
         new = {item[0].sym for item in batch}.difference(created)
         new.update(alert.symbol for alert in alerts if alert.symbol not in created)
@@ -544,7 +688,7 @@ class RedisSink:
                 slots.append(slot)
                 madd_chunks.append((slot, chunk, owners[first : first + MADD_EVENTS]))
         for alert in alerts:
-            for slot, command in _alert_commands(alert):
+            for slot, command in _alert_commands(alert, publish):
                 commands.append(command)
                 slots.append(slot)
         answered = len(commands)
@@ -566,10 +710,12 @@ class RedisSink:
                 "vwap", repr(aggregate.vw), "start_ms", str(aggregate.s), "end_ms", str(aggregate.e),
                 "velocity_pct", repr(velocity),
             )))  # fmt: skip
-            bar = _encode(aggregate)
-            commands.append(_pack(("PUBLISH", keys.channel, bar)))
-            slots += (keys.slot, ANY_NODE)
-            bars.append(bar)
+            slots.append(keys.slot)
+            if publish:
+                bar = _encode(aggregate)
+                commands.append(_pack(("PUBLISH", keys.channel, bar)))
+                slots.append(ANY_NODE)
+                bars.append(bar)
             if aggregate.e > latest_end:
                 latest_end = aggregate.e
         if bars:
@@ -799,5 +945,6 @@ class RedisSink:
             pipe.execute(raise_on_error=False)
         except _DISCONNECTED:
             self._stats_created_names.clear()
+            self._check_server = True
         except RedisError as exc:  # stats are the worker's diary, never a reason to stop it
             self._log_refusal(WORKER_STATS_KEY, exc, OTHER_REFUSAL, "the stats in")

@@ -9,7 +9,8 @@ what is refused is counted per reason (`skipped_<reason>` in the `stats:worker` 
 the `ts:{stats}:skipped:<reason>` series) and logged at most once per log interval,
 while the good events of the same frame go on. A dropped feed is reconnected and
 resubscribed, an unreachable Redis is waited for while a bounded buffer holds the
-events, a series Redis refuses costs only its own samples (see `sink`). SIGTERM (or
+events (and a Redis that comes back as a new process is sent again what it had
+acknowledged in the last seconds: the sink's replay window), a series Redis refuses costs only its own samples (see `sink`). SIGTERM (or
 SIGINT) flushes what is queued and returns.
 """
 
@@ -268,6 +269,9 @@ class RealtimeWorker:
             "duplicates": self.counters.duplicates,
             "skipped": self.counters.skipped_total,
             **{f"skipped_{reason}": count for reason, count in self.counters.skipped.items()},
+            "replayed": sink.replayed,
+            "replays": sink.replays,
+            "replay_evicted": sink.replay_evicted,
             "refused_samples": sink.refused_total,
             **{f"refused_{reason}": count for reason, count in sink.refused.items()},
             "feed_refusals": self.feed.counters.refusals,

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from pipelines.launcher import Backoff, Supervised, Supervisor, describe_exit
-from pipelines.realtime.sink import ACTIVE_SYMBOLS_KEY, series_key
+from pipelines.realtime.sink import ACTIVE_SYMBOLS_KEY, WORKER_STATS_KEY, series_key
 from pipelines.services import check_timeseries, free_loopback_port
 from tests.conftest import MEASURED
 
@@ -193,17 +193,61 @@ def _missing_seconds(stamps: set[int], around: int) -> int:
     return sum(1 for second in range(start, (around + 10_000) // 1_000 + 1) if second not in seconds)
 
 
+@dataclass(frozen=True)
+class Drained:
+    """The worker's counters once it has written everything it received, and the
+    per-second windows Redis then holds (close samples over all symbols)."""
+
+    received: int
+    dropped: int
+    replayed: int
+    duplicates: int
+    windows: int
+
+
+def _drained(platform: Platform) -> Drained:
+    """Pause the simulator (SIGSTOP), wait until two stats reports of the worker in a row
+    say it received nothing more and holds nothing unwritten, count the windows in Redis,
+    and let the simulator go on."""
+    [simulator] = platform.children("realtime simulate")
+    client = redis.Redis.from_url(platform.redis_url, decode_responses=True)
+    simulator.suspend()
+    try:
+        previous: dict[str, str] = {}
+
+        def settled() -> bool:
+            nonlocal previous
+            stats = client.hgetall(WORKER_STATS_KEY)
+            calm = (stats.get("queued") == "0" and stats.get("received") == stats.get("written")
+                    and previous.get("received") == stats.get("received")
+                    and previous.get("updated_ms") != stats.get("updated_ms"))  # fmt: skip
+            previous = stats
+            return calm
+
+        _wait_for(settled, timeout_s=60, what="the worker to write all it received")
+        windows = sum(len(stamps) for stamps in _timestamps(client, _close_series(client)).values())
+    finally:
+        simulator.resume()
+        client.close()
+    return Drained(int(previous["received"]), int(previous["dropped"]), int(previous["replayed"]),
+                   int(previous["duplicates"]), windows)  # fmt: skip
+
+
 def test_redis_killed_comes_back_on_its_address_with_its_data(platform: Platform) -> None:
     """kill -9 the embedded Redis under `tickerlake run`. Figures checked: samples lost = 0
     of every per-second close sample fsynced before the kill (WAITAOF), over all symbols;
+    events lost = 0 beyond the dropped counter (the windows the worker received from just
+    before the kill to well after it, less the windows Redis gained: what Redis had
+    acknowledged but not yet written to disk is sent again by the sink's replay window);
     the address is the same URL; the worker's newest sample moves past where it stood when
-    Redis came back. Measured (printed): seconds to come back, and seconds of samples missing
-    around the kill (writes not yet fsynced, ≤ about 1 s with appendfsync everysec, plus
-    anything the worker could not resend)."""
+    Redis came back. Measured (printed): seconds to come back, events re-sent, and
+    symbol-seconds without a sample around the kill (the simulator skips time when it
+    falls behind, so these are not losses)."""
     pid_file = platform.root / "data" / "run" / "redis.pid"
     old_pid = int(pid_file.read_text())
     client = redis.Redis.from_url(platform.redis_url, decode_responses=True)
     keys = _close_series(client)
+    start = _drained(platform)
     before = _timestamps(client, keys)
     client.set("fsync:marker", "1")
     assert client.execute_command("WAITAOF", 1, 0, 0)[0] == 1  # all read above is on disk
@@ -230,14 +274,21 @@ def test_redis_killed_comes_back_on_its_address_with_its_data(platform: Platform
               timeout_s=60, what="ten seconds past the kill")  # fmt: skip
     now = _timestamps(client, keys)
     client.close()
+    end = _drained(platform)
+    received = end.received - start.received
+    events_lost = received - (end.windows - start.windows)
+    dropped = end.dropped - start.dropped
     missing = sum(_missing_seconds(now[key], last_before) for key in keys)
+    assert end.duplicates == 0  # every window the simulator sends is distinct
+    assert events_lost == dropped == 0
     assert platform.launcher.poll() is None
     assert _healthy(platform.health)
     assert "redis exited (killed by SIGKILL); restarting in 1 s" in platform.output()
     MEASURED.setdefault("Supervised Redis kill -9", []).append(
         f"{fsynced} fsynced samples over {len(keys)} series, {lost} lost; back on the same "
-        f"address after {back_after_s:.1f} s; {missing} symbol-seconds missing in the 15 s "
-        "around the kill"
+        f"address after {back_after_s:.1f} s; {received} windows received across the kill, "
+        f"{events_lost} lost, {dropped} dropped, {end.replayed - start.replayed} re-sent; "
+        f"{missing} symbol-seconds without a sample in the 15 s around the kill"
     )
 
 

@@ -312,7 +312,7 @@ def test_sigterm_flushes_queued_events_and_exits_zero(
             sys.executable, "-m", "pipelines.cli", "realtime", "worker",
             "--feed-url", market.url, "--redis-url", redis_url,
             # Nothing flushes on its own: whatever reaches Redis, SIGTERM flushed.
-            "--flush-events", "100000000", "--flush-ms", "600000",
+            "--flush-events", "1000000", "--flush-ms", "600000",
             env={**env, "MASSIVE_API_KEY": "test"}, cwd=PROJECT_ROOT,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
