@@ -23,10 +23,11 @@ import streamlit as st
 
 from app import guard
 from app.text import chart_text_expr
-from lake import earnings_analytics, market_health, queries
+from lake import earnings_analytics, lineage, market_health, queries
 from lake.errors import TickerlakeError
 from lake.grade_reactions import grade_reactions
 from lake.indicator_query import indicators_for
+from lake.schemas import ADJUSTED_BARS, EARNINGS, GRADES
 from lake.settings import get_settings
 
 P = ParamSpec("P")
@@ -83,6 +84,24 @@ def universe(uri: str) -> pl.DataFrame:
     return market_health.universe_frame(
         queries.tickers(lake_uri=uri), queries.segments(lake_uri=uri)
     )
+
+
+@st.cache_data(ttl=FRESH_TTL, max_entries=4, show_spinner=False)
+def lake_sources(uri: str) -> str:
+    """Return where the lake's prices, earnings and grades came from, as one line (from
+    file statistics: no data file is read)."""
+    parts = []
+    for what, contract in (("prices", ADJUSTED_BARS), ("earnings", EARNINGS), ("grades", GRADES)):
+        names = lineage.table_sources(contract, lake_uri=uri)
+        if names:
+            parts.append(f"{what}: {lineage.describe_sources(names)}")
+    return "; ".join(parts)
+
+
+@st.cache_data(ttl=FRAME_TTL, max_entries=64, show_spinner=False)
+def ticker_sources(uri: str, ticker: str) -> str:
+    """Return where `ticker`'s prices came from, as a phrase."""
+    return lineage.describe_sources(lineage.ticker_sources(ADJUSTED_BARS, ticker, lake_uri=uri))
 
 
 # --- price charts ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from app import data, filters, guard
+from app.text import plain
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
@@ -83,6 +84,12 @@ if not page.url_path.startswith("live_"):
         lake = data.overview(data.lake_uri())
         filters.sidebar(data.universe(data.lake_uri()), lake.first_day, lake.last_day)
         st.sidebar.caption(f"Lake: {lake.tickers:,} tickers · {lake.first_day} → {lake.last_day}")
+        # Lineage: an analyst always sees whether the charts hold real data or the demo.
+        st.sidebar.caption(plain(f"Sources: {data.lake_sources(data.lake_uri())}", limit=400))
+        chosen = filters.current()
+        if chosen is not None and chosen.ticker is not None:
+            origin = data.ticker_sources(data.lake_uri(), chosen.ticker)
+            st.sidebar.caption(plain(f"{chosen.ticker} prices: {origin}", limit=400))
     except Exception as exc:  # a missing, empty or unreachable lake
         # The pages show the reason (build the lake, check the endpoint); the sidebar
         # just stays empty.

@@ -253,3 +253,13 @@ def test_agreement_by_family_sums_before_dividing() -> None:
         r["family"]: r["agreement_pct"] for r in agreement_by_family(history).iter_rows(named=True)
     }
     assert got == {"macd": 100.0, "sma": pytest.approx(92.5), "sma (massive)": 50.0}
+
+
+def test_the_sidebar_says_where_the_data_came_from(app_lake: str) -> None:
+    at = _open("candlesticks")
+    _no_errors(at)
+    ticker = at.selectbox(key="f_ticker").value.split(" ")[0]
+    captions = [caption.value for caption in at.sidebar.caption]
+    demo = "the synthetic demo market \\(not real prices\\)"  # escaped: plain text
+    assert any(c.startswith("Sources\\: prices\\: " + demo) for c in captions), captions
+    assert any(c.endswith(f"prices\\: {demo}") and ticker in c for c in captions), captions

@@ -111,3 +111,41 @@ def test_a_reload_from_another_source_updates_source(any_lake_uri: str) -> None:
     stored = tables.read(DAILY_BARS)
     assert stored.height == 6  # rows duplicated: 0
     assert set(stored["source"]) == {"massive"}
+
+
+# --- reading lineage back (what the app shows) -----------------------------------------
+
+
+@pytest.mark.integration
+def test_table_and_ticker_sources_name_what_the_rows_came_from(any_lake_uri: str) -> None:
+    from lake import lineage
+    from lake.schemas import ADJUSTED_BARS
+
+    assert lineage.table_sources(ADJUSTED_BARS, lake_uri=any_lake_uri) == set()
+    adjusted = adjusted_bars(_mixed_bars(), pl.DataFrame(schema=SPLITS.schema))
+    unknown = adjusted.filter(pl.col("ticker") == "AAA").with_columns(
+        pl.lit("CCC").alias("ticker"), pl.lit(None, pl.String).alias("source")
+    )
+    tables.write(ADJUSTED_BARS, pl.concat([adjusted, unknown]), lake_uri=any_lake_uri)
+
+    assert lineage.table_sources(ADJUSTED_BARS, lake_uri=any_lake_uri) == {
+        "massive",
+        "synthetic",
+        None,
+    }
+    assert lineage.ticker_sources(ADJUSTED_BARS, "AAA", lake_uri=any_lake_uri) == {
+        "massive",
+        "synthetic",
+    }
+    assert lineage.ticker_sources(ADJUSTED_BARS, "BBB", lake_uri=any_lake_uri) == {"massive"}
+    assert lineage.ticker_sources(ADJUSTED_BARS, "ZZZ", lake_uri=any_lake_uri) == set()
+
+
+def test_sources_are_described_for_an_analyst() -> None:
+    from lake.lineage import describe_sources
+
+    assert describe_sources({"synthetic"}) == "the synthetic demo market (not real prices)"
+    assert describe_sources({"massive", None}) == (
+        "Massive (Polygon), unknown (loaded before lineage was recorded)"
+    )
+    assert describe_sources(set()) == "no rows"
