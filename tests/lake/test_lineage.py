@@ -126,7 +126,9 @@ def test_table_and_ticker_sources_name_what_the_rows_came_from(any_lake_uri: str
     unknown = adjusted.filter(pl.col("ticker") == "AAA").with_columns(
         pl.lit("CCC").alias("ticker"), pl.lit(None, pl.String).alias("source")
     )
-    tables.write(ADJUSTED_BARS, pl.concat([adjusted, unknown]), lake_uri=any_lake_uri)
+    tables.write(
+        ADJUSTED_BARS, pl.concat([adjusted, unknown]), mode="overwrite", lake_uri=any_lake_uri
+    )
 
     assert lineage.table_sources(ADJUSTED_BARS, lake_uri=any_lake_uri) == {
         "massive",
