@@ -282,8 +282,14 @@ def market_map_figure(tiles: pl.DataFrame, *, title: str) -> go.Figure:
     one "Other (n)" tile per sector for the rest).
     """
     leaves = tiles.filter(pl.col("parent") != "")
-    bound = max(3.0, float(leaves["return_pct"].abs().quantile(0.9) or 0.0)) if leaves.height else 3.0
-    ids, labels, parents = tiles["id"].to_list(), tiles["label"].to_list(), tiles["parent"].to_list()
+    bound = (
+        max(3.0, float(leaves["return_pct"].abs().quantile(0.9) or 0.0)) if leaves.height else 3.0
+    )
+    ids, labels, parents = (
+        tiles["id"].to_list(),
+        tiles["label"].to_list(),
+        tiles["parent"].to_list(),
+    )
     caps, colors, names = (tiles[c].to_list() for c in ("market_cap", "return_pct", "name"))
     # Company and sector names are provider text: shown literally, never as Plotly markup.
     labels, names = [chart_text(v) for v in labels], [chart_text(v) for v in names]

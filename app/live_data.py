@@ -22,11 +22,18 @@ from pipelines.services import resolve_redis_url
 
 LAST_SCHEMA = pl.Schema(
     {
-        "symbol": pl.String, "sector": pl.String, "cap_bucket": pl.String, "close": pl.Float64,
-        "open": pl.Float64, "high": pl.Float64, "low": pl.Float64, "volume": pl.Float64,
-        "velocity_pct": pl.Float64, "end_ms": pl.Int64,
+        "symbol": pl.String,
+        "sector": pl.String,
+        "cap_bucket": pl.String,
+        "close": pl.Float64,
+        "open": pl.Float64,
+        "high": pl.Float64,
+        "low": pl.Float64,
+        "volume": pl.Float64,
+        "velocity_pct": pl.Float64,
+        "end_ms": pl.Int64,
     }
-)  # fmt: skip
+)
 
 
 @st.cache_resource
@@ -68,8 +75,13 @@ def last_values(url: str) -> pl.DataFrame:
 def alerts(url: str, count: int = 50) -> pl.DataFrame:
     """Return the latest `count` velocity alerts, newest first."""
     entries = client(url).xrevrange(keys.ALERTS_STREAM, count=count)
-    schema = {"time_ms": pl.Int64, "symbol": pl.String, "velocity_pct": pl.Float64,
-              "price": pl.Float64, "reference_price": pl.Float64}  # fmt: skip
+    schema = {
+        "time_ms": pl.Int64,
+        "symbol": pl.String,
+        "velocity_pct": pl.Float64,
+        "price": pl.Float64,
+        "reference_price": pl.Float64,
+    }
     rows = [{name: fields.get(name) for name in schema} for _, fields in entries]
     frame = pl.DataFrame(rows, schema={name: pl.String for name in schema}).cast(schema)  # type: ignore[arg-type]
     return frame.with_columns(time=pl.from_epoch("time_ms", time_unit="ms"))

@@ -21,8 +21,13 @@ def velocity_figure(frame: pl.DataFrame, *, threshold_pct: float, limit: int = 4
     )
     for level in (threshold_pct, -threshold_pct):
         fig.add_hline(y=level, line_dash="dot", line_color="#888")
-    fig.update_layout(template=TEMPLATE, height=360, margin={"t": 30, "b": 40},
-                      yaxis_title="velocity, %", title="Fastest movers")  # fmt: skip
+    fig.update_layout(
+        template=TEMPLATE,
+        height=360,
+        margin={"t": 30, "b": 40},
+        yaxis_title="velocity, %",
+        title="Fastest movers",
+    )
     return fig
 
 
@@ -30,12 +35,22 @@ def candle_figure(frame: pl.DataFrame, *, title: str) -> go.Figure:
     """A candlestick of `frame` (time_ms, open, high, low, close); live buckets marked when present."""
     fig = go.Figure(
         go.Candlestick(
-            x=_times(frame), open=frame["open"].to_list(), high=frame["high"].to_list(),
-            low=frame["low"].to_list(), close=frame["close"].to_list(), name="price",
+            x=_times(frame),
+            open=frame["open"].to_list(),
+            high=frame["high"].to_list(),
+            low=frame["low"].to_list(),
+            close=frame["close"].to_list(),
+            name="price",
         )
-    )  # fmt: skip
-    fig.update_layout(template=TEMPLATE, height=420, title=title, xaxis_rangeslider_visible=False,
-                      margin={"t": 40, "b": 30}, yaxis_title="$")  # fmt: skip
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=420,
+        title=title,
+        xaxis_rangeslider_visible=False,
+        margin={"t": 40, "b": 30},
+        yaxis_title="$",
+    )
     return fig
 
 

@@ -48,8 +48,10 @@ def symbol_filter(symbols: pl.DataFrame, *, need_ticker: bool) -> tuple[list[str
 def stop_when_empty(frame: pl.DataFrame) -> None:
     """End the page with a friendly note when nothing is live yet."""
     if frame.is_empty():
-        st.info("No live data yet: start the live path with `make run` "
-                "(or `tickerlake realtime simulate` and `tickerlake realtime worker`).")  # fmt: skip
+        st.info(
+            "No live data yet: start the live path with `make run` "
+            "(or `tickerlake realtime simulate` and `tickerlake realtime worker`)."
+        )
         st.stop()
 
 

@@ -20,7 +20,9 @@ console = Console()
 def main(selected: list[str]) -> int:
     """Run the chosen benchmark modules (all when none are named); return the exit code."""
     folder = Path(__file__).parent
-    names = sorted(m.name for m in pkgutil.iter_modules([str(folder)]) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules([str(folder)]) if m.name.startswith("bench_")
+    )
     if selected:
         names = [n for n in names if n.removeprefix("bench_") in selected or n in selected]
     if not names:

@@ -37,7 +37,10 @@ def _bars() -> pl.DataFrame:
 def _polars_checks(frame: pl.DataFrame) -> pl.DataFrame:
     prices = ("open", "high", "low", "close")
     return frame.select(
-        *(pl.col(c).is_null().sum().alias(f"{c}_null") for c in (*prices, "ticker", "date", "volume")),
+        *(
+            pl.col(c).is_null().sum().alias(f"{c}_null")
+            for c in (*prices, "ticker", "date", "volume")
+        ),
         *((pl.col(c) <= 0).sum().alias(f"{c}_not_positive") for c in prices),
         (pl.col("low") > pl.min_horizontal("open", "close")).sum().alias("low_above"),
         (pl.col("high") < pl.max_horizontal("open", "close")).sum().alias("high_below"),

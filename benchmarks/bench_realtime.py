@@ -60,22 +60,39 @@ def _duration() -> float:
     return float(os.environ.get("BENCH_REALTIME_SECONDS", "60"))
 
 
-def _start_stream(redis_url: str, rate: int, workdir: Path) -> tuple[subprocess.Popen, subprocess.Popen]:
+def _start_stream(
+    redis_url: str, rate: int, workdir: Path
+) -> tuple[subprocess.Popen, subprocess.Popen]:
     port = free_loopback_port()
     env = dict(os.environ, LAKE_URI=str(workdir / "no-lake"), REDIS_URL=redis_url)
     env.pop("FEED_URL", None)
     cli = [sys.executable, "-m", "pipelines.cli", "realtime"]
     simulator = subprocess.Popen(
-        [*cli, "simulate", "--port", str(port), "--rate", str(rate), "--tickers", str(TICKERS),
-         "--frame-events", "1000"],
-        env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=(workdir / f"sim-{rate}.log").open("wb"),
-    )  # fmt: skip
+        [
+            *cli,
+            "simulate",
+            "--port",
+            str(port),
+            "--rate",
+            str(rate),
+            "--tickers",
+            str(TICKERS),
+            "--frame-events",
+            "1000",
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=(workdir / f"sim-{rate}.log").open("wb"),
+    )
     time.sleep(1.5)
     worker = subprocess.Popen(
         [*cli, "worker", "--feed-url", f"ws://127.0.0.1:{port}"],
-        env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
         stderr=(workdir / f"worker-{rate}.log").open("wb"),
-    )  # fmt: skip
+    )
     return simulator, worker
 
 
@@ -119,7 +136,10 @@ def ingest(redis_url: str, workdir: Path) -> tuple[list[str], float]:
     # (draining a backlog faster than the target shows capacity, not a sustained stream).
     caught_up = before.get("queued", 0) < OFFERED_RATE / 4
     sustained = (
-        caught_up and achieved >= TARGET_RATE and growth < OFFERED_RATE / 2 and final.get("dropped", 0) == 0
+        caught_up
+        and achieved >= TARGET_RATE
+        and growth < OFFERED_RATE / 2
+        and final.get("dropped", 0) == 0
     )
     return [
         f"realtime ingest: target {TARGET_RATE:,} msgs/s × 6 samples (simulator offers {OFFERED_RATE:,}), "
@@ -145,9 +165,25 @@ def ceiling(redis_url: str, port: int) -> tuple[list[str], float]:
         client.execute_command("TS.CREATERULE", raw, minute, "AGGREGATION", aggregation, 60_000)
         names += [raw, "*", str(i + 1)]
     client.close()
-    command = [str(redis_stack_paths().benchmark), "-h", "127.0.0.1", "-p", str(port),
-               "-n", "400000", "-P", "16", "-c", "4", "-q", "TS.MADD", *names]  # fmt: skip
-    output = subprocess.run(command, env=redis_environment(), capture_output=True, text=True, check=True).stdout
+    command = [
+        str(redis_stack_paths().benchmark),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-n",
+        "400000",
+        "-P",
+        "16",
+        "-c",
+        "4",
+        "-q",
+        "TS.MADD",
+        *names,
+    ]
+    output = subprocess.run(
+        command, env=redis_environment(), capture_output=True, text=True, check=True
+    ).stdout
     matches = re.findall(r"([\d.]+) requests per second", output)
     rps = float(matches[-1]) if matches else float("nan")
     return [f"  redis-benchmark TS.MADD ×6 samples (-P 16 -c 4): {rps:,.0f} commands/s"], rps
@@ -208,7 +244,9 @@ def run() -> list[str]:
             lines, achieved = ingest(server.url, workdir)
             ceiling_lines, rps = ceiling(server.url, port)
             lines += ceiling_lines
-            lines.append(f"  ingest / ceiling: {achieved / rps:.2f} (messages/s over TS.MADD commands/s)")
+            lines.append(
+                f"  ingest / ceiling: {achieved / rps:.2f} (messages/s over TS.MADD commands/s)"
+            )
             lines += latency(server.url, workdir)
         finally:
             server.stop()

@@ -407,7 +407,5 @@ def market_summary(
         "mega": mega_cap_leaders(changes, universe, n=10),
         "by_cap": group_performance(period, universe, "cap_bucket"),
         "by_tier": group_performance(period, universe, "liquidity_tier"),
-        "breadth_history": (
-            breadth_history(members, since=start) if breadth is None else breadth
-        ),
+        "breadth_history": (breadth_history(members, since=start) if breadth is None else breadth),
     }

@@ -344,10 +344,17 @@ def reconciliation_history(
     from lake.schemas import INDICATOR_RECONCILIATION
 
     columns = {
-        "date": pl.Date, "indicator": pl.String, "reference": pl.String, "run_id": pl.String,
-        "run_at": pl.Datetime("ms", "UTC"), "tickers": pl.UInt32, "compared": pl.Int64,
-        "agreed": pl.Int64, "agreement_pct": pl.Float64, "max_rel_diff": pl.Float64,
-    }  # fmt: skip
+        "date": pl.Date,
+        "indicator": pl.String,
+        "reference": pl.String,
+        "run_id": pl.String,
+        "run_at": pl.Datetime("ms", "UTC"),
+        "tickers": pl.UInt32,
+        "compared": pl.Int64,
+        "agreed": pl.Int64,
+        "agreement_pct": pl.Float64,
+        "max_rel_diff": pl.Float64,
+    }
     if not tables.exists(INDICATOR_RECONCILIATION, lake_uri=lake_uri):
         return pl.DataFrame(schema=columns)
     filters = [] if reference is None else [pl.col("reference") == pl.lit(reference)]

@@ -38,9 +38,16 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # Variables whose value may hold a secret: an error never echoes them.
 _SECRET_VARIABLES = frozenset(
-    {"REDIS_URL", "MASSIVE_API_KEY", "POLYGON_API_KEY", "FINNHUB_API_KEY", "FMP_API_KEY",
-     "AWS_SECRET_ACCESS_KEY", "ALERT_WEBHOOK_URL"}
-)  # fmt: skip
+    {
+        "REDIS_URL",
+        "MASSIVE_API_KEY",
+        "POLYGON_API_KEY",
+        "FINNHUB_API_KEY",
+        "FMP_API_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "ALERT_WEBHOOK_URL",
+    }
+)
 
 
 class Settings(BaseSettings):

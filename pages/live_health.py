@@ -19,8 +19,10 @@ url = live_data.redis_url()
 def health_tile() -> None:
     frame, counters = live_data.health(url)
     if not counters:
-        st.info("The realtime worker has not reported yet: start it with `make run` "
-                "or `tickerlake realtime worker`.")  # fmt: skip
+        st.info(
+            "The realtime worker has not reported yet: start it with `make run` "
+            "or `tickerlake realtime worker`."
+        )
         return
     age_s = max(0.0, time.time() - int(counters.get("updated_ms", 0)) / 1000)
     latest = frame.row(-1, named=True) if frame.height else {}
@@ -34,8 +36,10 @@ def health_tile() -> None:
     )
     state = counters.get("feed_state", "?")
     redis_up = counters.get("redis_up") == "1"
-    st.caption(f"Feed {plain(state)} · Redis {'reachable' if redis_up else 'UNREACHABLE'} · "
-               f"{counters.get('queued', 0)} queued · last report {age_s:.1f} s ago")  # fmt: skip
+    st.caption(
+        f"Feed {plain(state)} · Redis {'reachable' if redis_up else 'UNREACHABLE'} · "
+        f"{counters.get('queued', 0)} queued · last report {age_s:.1f} s ago"
+    )
     if frame.height:
         left, right = st.columns(2)
         left.plotly_chart(

@@ -123,16 +123,38 @@ def services_url() -> None:
 
 @realtime_app.command("simulate")
 def realtime_simulate(
-    port: int = typer.Option(8765, min=0, max=65535, help="WebSocket port on 127.0.0.1 (0 picks a free one)."),
-    rate: float = typer.Option(1000.0, parser=finite(above=0, most=1e7), help="Aggregate events per second, over all tickers (0 < rate <= 1e7)."),
-    tickers: int | None = typer.Option(None, min=1, max=100_000, help="How many tickers (default: the lake's, or 500 synthetic)."),
-    frame_events: int = typer.Option(500, min=1, max=100_000, help="Most events per WebSocket frame."),
-    api_key: str | None = typer.Option(None, envvar="SIMULATOR_API_KEY", help="Accept only this key (default: any)."),
-    spike_every: float | None = typer.Option(None, parser=finite(above=0), help="Inject a price spike every N seconds."),
-    spike_pct: float = typer.Option(2.0, parser=finite(above=0, most=1000), help="Size of an injected spike, percent."),
-    drop_every: float | None = typer.Option(None, parser=finite(above=0), help="Fault: drop each connection every N seconds."),
-    malformed_every: int | None = typer.Option(None, min=1, help="Fault: a malformed frame after every Nth frame."),
-    duplicate_every: int | None = typer.Option(None, min=1, help="Fault: a revised duplicate of every Nth frame."),
+    port: int = typer.Option(
+        8765, min=0, max=65535, help="WebSocket port on 127.0.0.1 (0 picks a free one)."
+    ),
+    rate: float = typer.Option(
+        1000.0,
+        parser=finite(above=0, most=1e7),
+        help="Aggregate events per second, over all tickers (0 < rate <= 1e7).",
+    ),
+    tickers: int | None = typer.Option(
+        None, min=1, max=100_000, help="How many tickers (default: the lake's, or 500 synthetic)."
+    ),
+    frame_events: int = typer.Option(
+        500, min=1, max=100_000, help="Most events per WebSocket frame."
+    ),
+    api_key: str | None = typer.Option(
+        None, envvar="SIMULATOR_API_KEY", help="Accept only this key (default: any)."
+    ),
+    spike_every: float | None = typer.Option(
+        None, parser=finite(above=0), help="Inject a price spike every N seconds."
+    ),
+    spike_pct: float = typer.Option(
+        2.0, parser=finite(above=0, most=1000), help="Size of an injected spike, percent."
+    ),
+    drop_every: float | None = typer.Option(
+        None, parser=finite(above=0), help="Fault: drop each connection every N seconds."
+    ),
+    malformed_every: int | None = typer.Option(
+        None, min=1, help="Fault: a malformed frame after every Nth frame."
+    ),
+    duplicate_every: int | None = typer.Option(
+        None, min=1, help="Fault: a revised duplicate of every Nth frame."
+    ),
     seed: int = typer.Option(1, min=0, help="Random seed of the price paths."),
 ) -> None:
     """Serve a market that speaks the Massive/Polygon stocks WebSocket protocol."""
@@ -141,26 +163,55 @@ def realtime_simulate(
 
     configure_logging()
     config = SimulatorConfig(
-        port=port, rate=rate, frame_events=frame_events, api_key=api_key, seed=seed,
-        spike_every_s=spike_every, spike_pct=spike_pct, drop_every_s=drop_every,
-        malformed_every=malformed_every, duplicate_every=duplicate_every,
-    )  # fmt: skip
+        port=port,
+        rate=rate,
+        frame_events=frame_events,
+        api_key=api_key,
+        seed=seed,
+        spike_every_s=spike_every,
+        spike_pct=spike_pct,
+        drop_every_s=drop_every,
+        malformed_every=malformed_every,
+        duplicate_every=duplicate_every,
+    )
     raise typer.Exit(serve_simulator(config, tickers=tickers))
 
 
 @realtime_app.command("worker")
 def realtime_worker(
-    feed_url: str | None = typer.Option(None, envvar="FEED_URL", help="Feed URL (default: the local simulator)."),
+    feed_url: str | None = typer.Option(
+        None, envvar="FEED_URL", help="Feed URL (default: the local simulator)."
+    ),
     symbols: str | None = typer.Option(None, help="Comma-separated symbols (default: all)."),
-    redis_url: str | None = typer.Option(None, help="Redis URL (default: REDIS_URL or the embedded server)."),
-    flush_events: int = typer.Option(100, min=1, max=1_000_000_000, help="Flush after this many events…"),
-    flush_ms: float = typer.Option(100.0, parser=finite(above=0, most=3_600_000), help="…or after this many milliseconds."),
-    retention_hours: float = typer.Option(2.0, parser=finite(above=0, most=24 * 366), help="Retention of the per-second series."),
-    retention_1m_days: float = typer.Option(7.0, parser=finite(above=0, most=3660), help="Retention of the one-minute candles."),
-    buffer_limit: int = typer.Option(1_000_000, min=1, max=100_000_000, help="Events held while Redis is unreachable."),
-    replay_s: float = typer.Option(5.0, parser=finite(least=0, most=3_600), help="Events Redis acknowledged in the last this many seconds are sent again when it comes back as a new process (it may not have written them to disk yet)."),
-    window_s: float = typer.Option(5.0, parser=finite(above=0, most=86_400), help="Velocity window, seconds."),
-    threshold_pct: float = typer.Option(0.5, parser=finite(above=0, most=1000), help="Velocity alert threshold, percent."),
+    redis_url: str | None = typer.Option(
+        None, help="Redis URL (default: REDIS_URL or the embedded server)."
+    ),
+    flush_events: int = typer.Option(
+        100, min=1, max=1_000_000_000, help="Flush after this many events…"
+    ),
+    flush_ms: float = typer.Option(
+        100.0, parser=finite(above=0, most=3_600_000), help="…or after this many milliseconds."
+    ),
+    retention_hours: float = typer.Option(
+        2.0, parser=finite(above=0, most=24 * 366), help="Retention of the per-second series."
+    ),
+    retention_1m_days: float = typer.Option(
+        7.0, parser=finite(above=0, most=3660), help="Retention of the one-minute candles."
+    ),
+    buffer_limit: int = typer.Option(
+        1_000_000, min=1, max=100_000_000, help="Events held while Redis is unreachable."
+    ),
+    replay_s: float = typer.Option(
+        5.0,
+        parser=finite(least=0, most=3_600),
+        help="Events Redis acknowledged in the last this many seconds are sent again when it comes back as a new process (it may not have written them to disk yet).",
+    ),
+    window_s: float = typer.Option(
+        5.0, parser=finite(above=0, most=86_400), help="Velocity window, seconds."
+    ),
+    threshold_pct: float = typer.Option(
+        0.5, parser=finite(above=0, most=1000), help="Velocity alert threshold, percent."
+    ),
 ) -> None:
     """Stream per-second aggregates from the feed into Redis TimeSeries until SIGTERM."""
     from lake.settings import get_settings
@@ -188,9 +239,12 @@ def realtime_worker(
         redis_url=redis_url or resolve_redis_url(settings),
         symbols=[s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None,
         sink=SinkConfig(
-            flush_events=flush_events, flush_interval_s=flush_ms / 1000, buffer_limit=buffer_limit,
+            flush_events=flush_events,
+            flush_interval_s=flush_ms / 1000,
+            buffer_limit=buffer_limit,
             replay_window_s=replay_s,
-            retention_ms=int(retention_hours * 3_600_000), retention_1m_ms=int(retention_1m_days * 86_400_000),
+            retention_ms=int(retention_hours * 3_600_000),
+            retention_1m_ms=int(retention_1m_days * 86_400_000),
         ),
         velocity=VelocityConfig(window_ms=int(window_s * 1000), threshold_pct=threshold_pct),
     )
@@ -255,7 +309,9 @@ def demo(
 
 @app.command("load")
 def load(
-    day: str = typer.Option(..., "--date", help="Trading day to load, YYYY-MM-DD (2000-01-03 to today)."),
+    day: str = typer.Option(
+        ..., "--date", help="Trading day to load, YYYY-MM-DD (2000-01-03 to today)."
+    ),
 ) -> None:
     """Load one trading day end to end (all datasets, validation, gold)."""
     from pipelines.historical import load_day
@@ -273,7 +329,9 @@ def load(
 def backfill_command(
     start: str = typer.Option(..., "--start", help="First day, YYYY-MM-DD (from 2000-01-03)."),
     end: str = typer.Option(..., "--end", help="Last day, YYYY-MM-DD (at most today)."),
-    chunk_days: int = typer.Option(60, "--chunk-days", min=1, max=3660, help="Calendar days per chunk."),
+    chunk_days: int = typer.Option(
+        60, "--chunk-days", min=1, max=3660, help="Calendar days per chunk."
+    ),
 ) -> None:
     """Load a date range in resumable chunks (chunks already loaded are skipped)."""
     from pipelines.historical import backfill
@@ -326,13 +384,19 @@ def indicators(
         IntervalChoice, typer.Option("--interval", help="Bar interval.")
     ] = IntervalChoice.day,
     spec: str | None = typer.Option(
-        None, "--with", help="Indicators, e.g. sma:20,ema:50,macd:12:26:9,bbands:20:2,rsi:14 "
-        "(periods up to 5000 bars, at most 100 items)."
+        None,
+        "--with",
+        help="Indicators, e.g. sma:20,ema:50,macd:12:26:9,bbands:20:2,rsi:14 "
+        "(periods up to 5000 bars, at most 100 items).",
     ),
-    fmt: Annotated[FormatChoice, typer.Option("--format", help="Output format.")] = FormatChoice.csv,
+    fmt: Annotated[
+        FormatChoice, typer.Option("--format", help="Output format.")
+    ] = FormatChoice.csv,
     input_path: Annotated[
         Path | None,
-        typer.Option("--input", help="CSV with date,open,high,low,close,volume instead of a ticker."),
+        typer.Option(
+            "--input", help="CSV with date,open,high,low,close,volume instead of a ticker."
+        ),
     ] = None,
 ) -> None:
     """Print indicators per bar (date first; empty where TA-Lib has no value yet).
@@ -367,7 +431,9 @@ def indicators(
 
 @app.command("reconcile")
 def reconcile(
-    sample: int = typer.Option(20, "--sample", min=1, max=10_000, help="Number of tickers to check."),
+    sample: int = typer.Option(
+        20, "--sample", min=1, max=10_000, help="Number of tickers to check."
+    ),
     as_of: str | None = typer.Option(
         None, "--as-of", help="Last bar date, YYYY-MM-DD (default: the last loaded day)."
     ),

@@ -46,8 +46,7 @@ def trading_day(text: str, flag: str, *, latest: date | None = None) -> date:
     last = min(last, latest or today)
     if day < first:
         raise UsageError(
-            f"{flag} {day} is before the trading calendar starts; use a date from {first} "
-            f"to {last}"
+            f"{flag} {day} is before the trading calendar starts; use a date from {first} to {last}"
         )
     if day > last:
         why = "has not happened yet" if day > today else "is after the last day supported"

@@ -43,9 +43,15 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Texts that delta-rs/object_store and socket libraries put in an error when the other end
 # is not there (refused, unresolvable, timed out).
 _UNREACHABLE_TEXTS = (
-    "error sending request", "connection refused", "tcp connect error", "dns error",
-    "failed to lookup address", "connection reset", "timed out", "network is unreachable",
-)  # fmt: skip
+    "error sending request",
+    "connection refused",
+    "tcp connect error",
+    "dns error",
+    "failed to lookup address",
+    "connection reset",
+    "timed out",
+    "network is unreachable",
+)
 
 
 class TickerlakeGroup(typer.core.TyperGroup):
@@ -134,11 +140,16 @@ def _unreachable_service(exc: BaseException) -> str | None:
             # out mean the provider is not answering.
             return "a provider API is not answering"
         if module.startswith("redis") and type(error).__name__ in (
-            "ConnectionError", "TimeoutError", "BusyLoadingError", "ClusterDownError",
-        ):  # fmt: skip
+            "ConnectionError",
+            "TimeoutError",
+            "BusyLoadingError",
+            "ClusterDownError",
+        ):
             return f"Redis is unreachable ({_first_line(str(error)) or type(error).__name__})"
-        if module.startswith("httpx") and isinstance(error, Exception) and any(
-            base.__name__ == "TransportError" for base in type(error).__mro__
+        if (
+            module.startswith("httpx")
+            and isinstance(error, Exception)
+            and any(base.__name__ == "TransportError" for base in type(error).__mro__)
         ):
             return f"a provider API is unreachable ({type(error).__name__})"
         text = str(error).lower()
@@ -156,10 +167,7 @@ def _calendar_out_of_bounds(exc: BaseException) -> str | None:
             from pipelines.cli_args import calendar_range
 
             first, last = calendar_range()
-            return (
-                "a date is outside the trading calendar; use dates from "
-                f"{first} to {last}"
-            )
+            return f"a date is outside the trading calendar; use dates from {first} to {last}"
     return None
 
 

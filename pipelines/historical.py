@@ -423,9 +423,7 @@ def maintain(
     for dataset in DATASETS:
         contract = bronze_contract(dataset)
         summary[contract.path] = {
-            "vacuumed": len(
-                tables.vacuum(contract, retention_hours=retention_hours, force=force)
-            )
+            "vacuumed": len(tables.vacuum(contract, retention_hours=retention_hours, force=force))
         }
     return summary
 

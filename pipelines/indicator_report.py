@@ -83,13 +83,25 @@ def check_bars_csv(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[CsvProblem]]:
         hint = ""
         if len(raw.columns) == 1 and any(sep in raw.columns[0] for sep in ";\t|"):
             hint = " (the file must be comma-separated)"
-        return raw.clear(), [CsvProblem(None, (
-            f"lacks column(s) {', '.join(missing)}{hint}; the header must name "
-            f"{', '.join(CSV_COLUMNS)}"), refuse=True)]  # fmt: skip
+        return raw.clear(), [
+            CsvProblem(
+                None,
+                (
+                    f"lacks column(s) {', '.join(missing)}{hint}; the header must name "
+                    f"{', '.join(CSV_COLUMNS)}"
+                ),
+                refuse=True,
+            )
+        ]
     twice = [c for c in CSV_COLUMNS if len(by_name[c]) > 1]
     if twice:
-        problems.append(CsvProblem(None, f"names column(s) {', '.join(twice)} more than once; "
-                                   "keep one of each", refuse=True))  # fmt: skip
+        problems.append(
+            CsvProblem(
+                None,
+                f"names column(s) {', '.join(twice)} more than once; keep one of each",
+                refuse=True,
+            )
+        )
         return raw.clear(), problems
     extra = [name for name in raw.columns if name.strip().lower() not in CSV_COLUMNS]
     if extra:
@@ -109,49 +121,77 @@ def check_bars_csv(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[CsvProblem]]:
     )
 
     def flag(
-        mask: pl.Series, message: Callable[[int], str], *, refuse: bool = True,
+        mask: pl.Series,
+        message: Callable[[int], str],
+        *,
+        refuse: bool = True,
         count: int | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         hits = mask.fill_null(False)
         if hits.any():
             index = int(hits.arg_true()[0])
             found = int(hits.sum()) if count is None else count
             problems.append(CsvProblem(int(cells[_ROW][index]), message(index), refuse, found))
 
-    flag(parsed["date"].is_null(), lambda i: (
-        f"date {shown(cells['date'][i] or '')} is not a date; write YYYY-MM-DD"))  # fmt: skip
+    flag(
+        parsed["date"].is_null(),
+        lambda i: f"date {shown(cells['date'][i] or '')} is not a date; write YYYY-MM-DD",
+    )
     for column in CSV_COLUMNS[1:]:
         text, value = cells[column], parsed[column]
-        flag(text.is_null() | (text == ""), lambda i, c=column: (
-            f"{c} is empty; every row needs a number" + (" (0 if nothing traded)"
-                                                         if c == "volume" else "")))  # fmt: skip
-        flag((text != "") & value.is_null(), lambda i, c=column, t=text: (
-            f"{c} {shown(t[i])} is not a number"))  # fmt: skip
-        flag(value.is_nan() | value.is_infinite(), lambda i, c=column, t=text: (
-            f"{c} is {t[i]}; every price and volume must be a finite number "
-            "(drop the row or fill in the value)"))  # fmt: skip
+        flag(
+            text.is_null() | (text == ""),
+            lambda i, c=column: (
+                f"{c} is empty; every row needs a number"
+                + (" (0 if nothing traded)" if c == "volume" else "")
+            ),
+        )
+        flag(
+            (text != "") & value.is_null(),
+            lambda i, c=column, t=text: f"{c} {shown(t[i])} is not a number",
+        )
+        flag(
+            value.is_nan() | value.is_infinite(),
+            lambda i, c=column, t=text: (
+                f"{c} is {t[i]}; every price and volume must be a finite number "
+                "(drop the row or fill in the value)"
+            ),
+        )
     if any(p.refuse for p in problems):
         return parsed.clear(), problems  # the checks below need every cell parsed
 
     for column in PRICES:
-        flag(parsed[column] <= 0, lambda i, c=column: (
-            f"{c} {cells[c][i]} is not a positive price"))  # fmt: skip
+        flag(parsed[column] <= 0, lambda i, c=column: f"{c} {cells[c][i]} is not a positive price")
     flag(parsed["volume"] < 0, lambda i: f"volume {cells['volume'][i]} is negative")
-    flag(parsed["high"] < parsed["low"], lambda i: (
-        f"high {cells['high'][i]} is below low {cells['low'][i]}"))  # fmt: skip
+    flag(
+        parsed["high"] < parsed["low"],
+        lambda i: f"high {cells['high'][i]} is below low {cells['low'][i]}",
+    )
     for column in ("open", "close"):
         outside = (parsed[column] < parsed["low"]) | (parsed[column] > parsed["high"])
-        flag(outside & (parsed["high"] >= parsed["low"]), lambda i, c=column: (
-            f"{c} {cells[c][i]} is outside [low, high]; kept as is"), refuse=False)  # fmt: skip
+        flag(
+            outside & (parsed["high"] >= parsed["low"]),
+            lambda i, c=column: f"{c} {cells[c][i]} is outside [low, high]; kept as is",
+            refuse=False,
+        )
     repeated = parsed["date"].is_duplicated()
-    flag(repeated, lambda i: (
-        f"date {parsed['date'][i]} appears more than once (also line "
-        f"{int(parsed.filter(repeated & (pl.col('date') == parsed['date'][i]))[_ROW][1]) + 2})"
-        "; keep one bar per date"), count=parsed["date"].filter(repeated).n_unique())  # fmt: skip
+    flag(
+        repeated,
+        lambda i: (
+            f"date {parsed['date'][i]} appears more than once (also line "
+            f"{int(parsed.filter(repeated & (pl.col('date') == parsed['date'][i]))[_ROW][1]) + 2})"
+            "; keep one bar per date"
+        ),
+        count=parsed["date"].filter(repeated).n_unique(),
+    )
     out_of_order = parsed["date"] < parsed["date"].shift(1)
-    flag(out_of_order, lambda i: (
-        f"date {parsed['date'][i]} comes after a later date; the rows were sorted by date"),
-        refuse=False)  # fmt: skip
+    flag(
+        out_of_order,
+        lambda i: (
+            f"date {parsed['date'][i]} comes after a later date; the rows were sorted by date"
+        ),
+        refuse=False,
+    )
     return parsed.drop(_ROW).sort("date"), problems
 
 

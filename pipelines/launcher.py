@@ -104,14 +104,23 @@ def wait_for_http(url: str, *, timeout_s: float, process: subprocess.Popen[bytes
 def streamlit_command(port: int) -> list[str]:
     """Return the command that serves the app on 127.0.0.1:`port`."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(STREAMLIT_ENTRY),
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(STREAMLIT_ENTRY),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
         # Also in .streamlit/config.toml; repeated so a start from another folder hides them too.
-        "--client.showErrorDetails", "none",
-    ]  # fmt: skip
+        "--client.showErrorDetails",
+        "none",
+    ]
 
 
 def realtime_commands() -> Sequence[tuple[str, list[str]]]:
@@ -203,7 +212,12 @@ class Supervisor:
     line per death and per failed start, through `echo`.
     """
 
-    def __init__(self, services: Sequence[Supervised], echo: Echo, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        services: Sequence[Supervised],
+        echo: Echo,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.services = list(services)
         self.echo = echo
         self.clock = clock
@@ -218,8 +232,10 @@ class Supervisor:
                     continue
                 delay = service.backoff.next_delay(now - service.started_at)
                 service.process, service.restart_at = None, now + delay
-                self.echo(f"{service.name} exited ({describe_exit(code)}); "
-                          f"restarting in {delay:g} s (restart {service.backoff.failures})")
+                self.echo(
+                    f"{service.name} exited ({describe_exit(code)}); "
+                    f"restarting in {delay:g} s (restart {service.backoff.failures})"
+                )
             elif service.restart_at is not None and now >= service.restart_at:
                 self._restart(service)
 
@@ -259,8 +275,9 @@ def redis_service(settings: Settings, server: EmbeddedRedis) -> Supervised:
         restarted = start_embedded_redis(settings, port=port)
         return restarted.process
 
-    return Supervised("redis", start, _stop_child_process, process=server.process,
-                      started_at=time.monotonic())
+    return Supervised(
+        "redis", start, _stop_child_process, process=server.process, started_at=time.monotonic()
+    )
 
 
 def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
@@ -295,8 +312,12 @@ def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
         ensure_demo_lake(settings, echo)
         env = dict(os.environ, REDIS_URL=url)
         commands = [*realtime_commands(), ("streamlit", streamlit_command(streamlit_port))]
-        fresh = [Supervised(name, _child_starter(name, command, env=env, cwd=PROJECT_ROOT),
-                            _stop_child_process) for name, command in commands]
+        fresh = [
+            Supervised(
+                name, _child_starter(name, command, env=env, cwd=PROJECT_ROOT), _stop_child_process
+            )
+            for name, command in commands
+        ]
         services.extend(fresh)
         for service in fresh:
             service.process = service.start()
@@ -306,8 +327,11 @@ def run_platform(*, streamlit_port: int = 8501, echo: Echo = print) -> int:
         echo(f"Tickerlake app:  {base}")
         echo(f"Health check:    {base}/_stcore/health")
         echo("Airflow UI:      `make airflow` (separate terminal)")
-        echo("Supervising: " + ", ".join(service.name for service in services)
-             + " (restarted with backoff if they die)")
+        echo(
+            "Supervising: "
+            + ", ".join(service.name for service in services)
+            + " (restarted with backoff if they die)"
+        )
         echo("Press Ctrl-C to stop everything.")
         while True:
             supervisor.check()
@@ -351,12 +375,18 @@ def run_airflow(*, port: int = 8080, echo: Echo = print) -> int:
     for command in setup_commands(Path(sys.executable).parent / "airflow"):  # db, writers pool
         subprocess.run(command, env=env, check=True, capture_output=True)
     log = (home / "standalone.log").open("ab")
-    child = start_child("airflow", [str(airflow_bin), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    child = start_child(
+        "airflow", [str(airflow_bin), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     process = child.process
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout_s=300, process=process)
+        wait_for_http(
+            f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout_s=300, process=process
+        )
         echo(f"Airflow UI: http://127.0.0.1:{port}")
-        echo(f"Login:      {ADMIN_USER} / {airflow_password(home) or f'see {home / PASSWORDS_FILE}'}")
+        echo(
+            f"Login:      {ADMIN_USER} / {airflow_password(home) or f'see {home / PASSWORDS_FILE}'}"
+        )
         echo(f"Log:        {home / 'standalone.log'}")
         echo("Press Ctrl-C to stop Airflow.")
         process.wait()

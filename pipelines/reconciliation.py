@@ -83,9 +83,10 @@ def reconcile_indicators(
 
     ours = apply_indicators(bars, parsed)
     results = [
-        compare_indicators(ours, talib_reference(bars, parsed), tolerance=TALIB_TOLERANCE)
-        .with_columns(pl.lit("talib").alias("reference"))
-    ]  # fmt: skip
+        compare_indicators(
+            ours, talib_reference(bars, parsed), tolerance=TALIB_TOLERANCE
+        ).with_columns(pl.lit("talib").alias("reference"))
+    ]
     client = massive_client(sources)
     if client is not None:
         reference = massive_reference(
@@ -125,10 +126,17 @@ def sample_tickers(
     bars on or before `as_of`; the same `seed` (default: `as_of` as YYYYMMDD) gives the
     same sample. Raises `TickerlakeError` when no ticker has bars by then."""
     try:
-        names = tables.read(
-            ADJUSTED_BARS, filters=pl.col("date") <= pl.lit(as_of), columns=["ticker"],
-            lake_uri=lake_uri,
-        )["ticker"].unique().sort().to_list()  # fmt: skip
+        names = (
+            tables.read(
+                ADJUSTED_BARS,
+                filters=pl.col("date") <= pl.lit(as_of),
+                columns=["ticker"],
+                lake_uri=lake_uri,
+            )["ticker"]
+            .unique()
+            .sort()
+            .to_list()
+        )
     except tables.TableMissing as exc:
         raise TickerlakeError(f"The lake has no adjusted bars: {queries.BUILD_HINT}") from exc
     if not names:

@@ -132,18 +132,29 @@ def install_redis_dependencies(*, echo: Callable[[str], object] = print) -> None
         (work / "archives" / "partial").mkdir(parents=True)
         (work / "sources.list").write_text(LIBSSL_SUITE + "\n")
         apt_options = [
-            "-o", f"Dir::Etc::SourceList={work / 'sources.list'}",
-            "-o", "Dir::Etc::SourceParts=/dev/null",
-            "-o", f"Dir::State::Lists={work / 'lists'}",
-            "-o", f"Dir::Cache::Archives={work / 'archives'}",
-            "-o", "APT::Sandbox::User=root",
+            "-o",
+            f"Dir::Etc::SourceList={work / 'sources.list'}",
+            "-o",
+            "Dir::Etc::SourceParts=/dev/null",
+            "-o",
+            f"Dir::State::Lists={work / 'lists'}",
+            "-o",
+            f"Dir::Cache::Archives={work / 'archives'}",
+            "-o",
+            "APT::Sandbox::User=root",
             "-qq",
-        ]  # fmt: skip
+        ]
         _run_quietly(["apt-get", *apt_options, "update"], cwd=work, what="apt-get update")
-        _run_quietly(["apt-get", *apt_options, "download", "libssl1.1"], cwd=work, what="apt-get download libssl1.1")
+        _run_quietly(
+            ["apt-get", *apt_options, "download", "libssl1.1"],
+            cwd=work,
+            what="apt-get download libssl1.1",
+        )
         debs = sorted(work.glob("libssl1.1_*.deb"))
         if not debs:
-            raise TickerlakeError("apt-get downloaded no libssl1.1 package; check network access to deb.debian.org")
+            raise TickerlakeError(
+                "apt-get downloaded no libssl1.1 package; check network access to deb.debian.org"
+            )
         if LIBSSL_DIR.exists():
             shutil.rmtree(LIBSSL_DIR)
         LIBSSL_DIR.mkdir(parents=True)

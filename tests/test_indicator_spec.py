@@ -28,11 +28,23 @@ def test_the_issue_spec_names_the_issue_columns() -> None:
     columns = output_columns(parse_spec(ISSUE_SPEC))
 
     assert columns == [
-        "sma_20", "ema_50", "wma_10",
-        "macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9",
-        "bb_mid_20_2", "bb_upper_20_2", "bb_lower_20_2", "bb_pctb_20_2", "bb_width_20_2",
-        "rsi_14", "atr_14", "stoch_k_14_3_3", "stoch_d_14_3_3", "obv",
-    ]  # fmt: skip
+        "sma_20",
+        "ema_50",
+        "wma_10",
+        "macd_12_26_9",
+        "macd_signal_12_26_9",
+        "macd_hist_12_26_9",
+        "bb_mid_20_2",
+        "bb_upper_20_2",
+        "bb_lower_20_2",
+        "bb_pctb_20_2",
+        "bb_width_20_2",
+        "rsi_14",
+        "atr_14",
+        "stoch_k_14_3_3",
+        "stoch_d_14_3_3",
+        "obv",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -98,8 +110,9 @@ def test_apply_indicators_needs_the_columns_it_reads() -> None:
 
 
 def test_apply_indicators_keeps_the_input_and_appends_outputs() -> None:
-    frame = pl.DataFrame({"ticker": ["A"] * 3, "date": [1, 2, 3], "close": [1.0, 2.0, 3.0],
-                          "volume": [10, 20, 30]})  # fmt: skip
+    frame = pl.DataFrame(
+        {"ticker": ["A"] * 3, "date": [1, 2, 3], "close": [1.0, 2.0, 3.0], "volume": [10, 20, 30]}
+    )
 
     out = apply_indicators(frame, "sma:2,obv")
 

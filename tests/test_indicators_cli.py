@@ -86,10 +86,23 @@ def test_cli_csv_output_matches_talib(tmp_path: Path) -> None:
     header = lines[0].split(",")
     assert header[0] == "date"
     assert header[1:] == [
-        "sma_20", "ema_50", "wma_10", "macd_12_26_9", "macd_signal_12_26_9",
-        "macd_hist_12_26_9", "bb_mid_20_2", "bb_upper_20_2", "bb_lower_20_2", "bb_pctb_20_2",
-        "bb_width_20_2", "rsi_14", "atr_14", "stoch_k_14_3_3", "stoch_d_14_3_3", "obv",
-    ]  # fmt: skip
+        "sma_20",
+        "ema_50",
+        "wma_10",
+        "macd_12_26_9",
+        "macd_signal_12_26_9",
+        "macd_hist_12_26_9",
+        "bb_mid_20_2",
+        "bb_upper_20_2",
+        "bb_lower_20_2",
+        "bb_pctb_20_2",
+        "bb_width_20_2",
+        "rsi_14",
+        "atr_14",
+        "stoch_k_14_3_3",
+        "stoch_d_14_3_3",
+        "obv",
+    ]
     assert len(lines) == 301
     printed = pl.read_csv(result.stdout.encode())
     ema = printed["ema_50"].to_numpy()
@@ -104,10 +117,34 @@ def test_cli_json_and_table_formats(tmp_path: Path) -> None:
     path = _csv(tmp_path, _daily("X", 60, 4))
     runner = CliRunner()
 
-    as_json = runner.invoke(app, ["indicators", "--input", str(path), "--with", "rsi:14",
-                                  "--format", "json", "--end", "2021-01-29"])  # fmt: skip
-    as_table = runner.invoke(app, ["indicators", "--input", str(path), "--with", "sma:3",
-                                   "--format", "table", "--interval", "week"])  # fmt: skip
+    as_json = runner.invoke(
+        app,
+        [
+            "indicators",
+            "--input",
+            str(path),
+            "--with",
+            "rsi:14",
+            "--format",
+            "json",
+            "--end",
+            "2021-01-29",
+        ],
+    )
+    as_table = runner.invoke(
+        app,
+        [
+            "indicators",
+            "--input",
+            str(path),
+            "--with",
+            "sma:3",
+            "--format",
+            "table",
+            "--interval",
+            "week",
+        ],
+    )
 
     rows = json.loads(as_json.stdout)
     assert [row["date"] for row in rows][:2] == ["2021-01-04", "2021-01-05"]
@@ -120,8 +157,11 @@ def test_cli_json_and_table_formats(tmp_path: Path) -> None:
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "indicators", *args],
-        capture_output=True, text=True, cwd=MAIN, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=MAIN,
+        timeout=120,
+    )
 
 
 @pytest.mark.unit
@@ -151,10 +191,12 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], na
         ("date,open,high,low,close\n2021-01-04,1,1,1,1\n", "lacks column(s) volume"),
         ("date,open,high,low,close,volume\n2021-13-04,1,1,1,1,5\n", "line 2: date '2021-13-04'"),
         ("date,open,high,low,close,volume\n2021-01-04,1,1,1,abc,5\n", "line 2: close 'abc'"),
-        ("date,open,high,low,close,volume\n2021-01-04,1,1,1,1,5\n2021-01-04,1,1,1,1,5\n",
-         "line 2: date 2021-01-04 appears more than once (also line 3)"),
+        (
+            "date,open,high,low,close,volume\n2021-01-04,1,1,1,1,5\n2021-01-04,1,1,1,1,5\n",
+            "line 2: date 2021-01-04 appears more than once (also line 3)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_cli_malformed_csv_names_the_problem(tmp_path: Path, content: str, named: str) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
@@ -171,10 +213,15 @@ def test_indicators_for_reads_history_before_start_from_the_lake(lake_uri: str) 
     bars = pl.concat([_daily("AAA", 400, 6), _daily("BBB", 400, 7)])
     tables.write(
         ADJUSTED_BARS,
-        bars.with_columns(pl.lit(1, dtype=pl.Int64).alias("transactions"),
-                          pl.lit(1.0).alias("split_factor"), pl.lit("synthetic").alias("source")),
-        mode="overwrite", lake_uri=lake_uri, sort_by=["ticker", "date"],
-    )  # fmt: skip
+        bars.with_columns(
+            pl.lit(1, dtype=pl.Int64).alias("transactions"),
+            pl.lit(1.0).alias("split_factor"),
+            pl.lit("synthetic").alias("source"),
+        ),
+        mode="overwrite",
+        lake_uri=lake_uri,
+        sort_by=["ticker", "date"],
+    )
     start, end = date(2022, 1, 3), date(2022, 3, 31)
 
     result = indicators_for("AAA", start, end, specs="ema:50,macd:12:26:9", lake_uri=lake_uri)
@@ -184,8 +231,9 @@ def test_indicators_for_reads_history_before_start_from_the_lake(lake_uri: str) 
     inside = whole.with_row_index().filter(pl.col("date").is_between(start, end))["index"]
     assert result["ticker"].unique().to_list() == ["AAA"]
     assert result["date"].to_list() == whole["date"].gather(inside).to_list()
-    np.testing.assert_allclose(result["ema_50"].to_numpy(), expected_ema[inside.to_numpy()],
-                               rtol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(
+        result["ema_50"].to_numpy(), expected_ema[inside.to_numpy()], rtol=1e-9
+    )
 
 
 @pytest.mark.integration
@@ -193,14 +241,20 @@ def test_cli_reads_a_ticker_from_the_lake_and_names_an_unknown_one(lake_uri: str
     bars = _daily("AAA", 120, 8)
     tables.write(
         ADJUSTED_BARS,
-        bars.with_columns(pl.lit(1, dtype=pl.Int64).alias("transactions"),
-                          pl.lit(1.0).alias("split_factor"), pl.lit("synthetic").alias("source")),
-        mode="overwrite", lake_uri=lake_uri,
-    )  # fmt: skip
+        bars.with_columns(
+            pl.lit(1, dtype=pl.Int64).alias("transactions"),
+            pl.lit(1.0).alias("split_factor"),
+            pl.lit("synthetic").alias("source"),
+        ),
+        mode="overwrite",
+        lake_uri=lake_uri,
+    )
     runner = CliRunner()
 
-    found = runner.invoke(app, ["indicators", "aaa", "--start", "2021-03-01", "--end",
-                                "2021-03-05", "--with", "sma:5"])  # fmt: skip
+    found = runner.invoke(
+        app,
+        ["indicators", "aaa", "--start", "2021-03-01", "--end", "2021-03-05", "--with", "sma:5"],
+    )
     missing = runner.invoke(app, ["indicators", "ZZZZ", "--start", "2021-03-01"])
 
     assert found.exit_code == 0, found.output

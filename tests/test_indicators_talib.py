@@ -129,8 +129,11 @@ for p, k in ((20, 2.0), (5, 1.5), (2, 3.0)):
 for p in (2, 7, 14, 30):
     _case(f"rsi_{p}", rsi("close", p), lambda a, p=p: talib.RSI(a["close"], p))
 for p in (1, 2, 14, 30):
-    _case(f"atr_{p}", atr("high", "low", "close", p),
-          lambda a, p=p: talib.ATR(a["high"], a["low"], a["close"], p))  # fmt: skip
+    _case(
+        f"atr_{p}",
+        atr("high", "low", "close", p),
+        lambda a, p=p: talib.ATR(a["high"], a["low"], a["close"], p),
+    )
 for k, sk, sd in ((14, 3, 3), (5, 3, 2), (9, 1, 1)):
     lines = stoch("high", "low", "close", k, sk, sd)
     for i, field in enumerate(("k", "d")):
@@ -188,8 +191,11 @@ def _talib_outputs(a: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, bool
         out[f"ema_{p}"] = (talib.EMA(c, p), False)
         out[f"wma_{p}"] = (talib.WMA(c, p), False)
     m = talib.MACD(c, 12, 26, 9)
-    out |= {"macd_12_26_9": (m[0], True), "macd_signal_12_26_9": (m[1], True),
-            "macd_hist_12_26_9": (m[2], True)}  # fmt: skip
+    out |= {
+        "macd_12_26_9": (m[0], True),
+        "macd_signal_12_26_9": (m[1], True),
+        "macd_hist_12_26_9": (m[2], True),
+    }
     u, mid, low = talib.BBANDS(c, 20, 2.0, 2.0, 0)
     out |= {"bb_upper_20_2": (u, False), "bb_mid_20_2": (mid, False), "bb_lower_20_2": (low, False)}
     out["rsi_14"] = (talib.RSI(c, 14), False)
@@ -226,9 +232,11 @@ def test_engine_on_a_mixed_universe_matches_talib_per_ticker(seed: int) -> None:
         scale = float(np.median(np.abs(arrays["close"])))
         for column, (expected, price_scaled) in _talib_outputs(arrays).items():
             assert_matches_talib(
-                _to_numpy(rows[column]), expected, scale if price_scaled else 0.0,
+                _to_numpy(rows[column]),
+                expected,
+                scale if price_scaled else 0.0,
                 f"{column} of {name} in a universe",
-            )  # fmt: skip
+            )
 
 
 def test_expressions_over_ticker_equal_one_ticker_at_a_time() -> None:
@@ -260,8 +268,12 @@ def test_leading_gaps_are_skipped_like_talib() -> None:
     ).null_count().sum_horizontal().item() == 5 * len(_talib_outputs(arrays))
     rows = result.filter(pl.col("ticker") == "X")
     for column, (expected, price_scaled) in _talib_outputs(arrays).items():
-        assert_matches_talib(_to_numpy(rows[column]), expected, 100.0 if price_scaled else 0.0,
-                             f"{column} after leading NaN")  # fmt: skip
+        assert_matches_talib(
+            _to_numpy(rows[column]),
+            expected,
+            100.0 if price_scaled else 0.0,
+            f"{column} after leading NaN",
+        )
 
 
 def test_an_interior_gap_ends_the_ticker_outputs() -> None:
@@ -283,8 +295,12 @@ def test_an_interior_gap_ends_the_ticker_outputs() -> None:
         assert np.isnan(values[gap:]).all(), f"{column} has values after the gap"
     unaffected = result.filter(pl.col("ticker") == "B")
     for column, (expected, price_scaled) in _talib_outputs(SERIES["walk_penny_0.05"]).items():
-        assert_matches_talib(_to_numpy(unaffected[column]), expected,
-                             0.05 if price_scaled else 0.0, f"{column} of the other ticker")  # fmt: skip
+        assert_matches_talib(
+            _to_numpy(unaffected[column]),
+            expected,
+            0.05 if price_scaled else 0.0,
+            f"{column} of the other ticker",
+        )
 
 
 def test_nan_inputs_count_as_gaps() -> None:
@@ -354,12 +370,18 @@ def _ohlc_universe(n: int, seed: int) -> dict[str, np.ndarray]:
 TALIB_PATTERNS = {
     "doji": lambda a: talib.CDLDOJI(a["open"], a["high"], a["low"], a["close"]) != 0,
     "hammer": lambda a: talib.CDLHAMMER(a["open"], a["high"], a["low"], a["close"]) != 0,
-    "shooting_star": lambda a: talib.CDLSHOOTINGSTAR(a["open"], a["high"], a["low"], a["close"]) != 0,
-    "bullish_engulfing": lambda a: talib.CDLENGULFING(a["open"], a["high"], a["low"], a["close"]) > 0,
-    "bearish_engulfing": lambda a: talib.CDLENGULFING(a["open"], a["high"], a["low"], a["close"]) < 0,
+    "shooting_star": lambda a: (
+        talib.CDLSHOOTINGSTAR(a["open"], a["high"], a["low"], a["close"]) != 0
+    ),
+    "bullish_engulfing": lambda a: (
+        talib.CDLENGULFING(a["open"], a["high"], a["low"], a["close"]) > 0
+    ),
+    "bearish_engulfing": lambda a: (
+        talib.CDLENGULFING(a["open"], a["high"], a["low"], a["close"]) < 0
+    ),
     "morning_star": lambda a: talib.CDLMORNINGSTAR(a["open"], a["high"], a["low"], a["close"]) != 0,
     "evening_star": lambda a: talib.CDLEVENINGSTAR(a["open"], a["high"], a["low"], a["close"]) != 0,
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)

@@ -164,9 +164,13 @@ def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, l
 
     def ema_of_close(n: int) -> pl.Expr:
         return recursion(
-            0, f"__ema_{n}", close, n - 1, 2.0 / (n + 1),
+            0,
+            f"__ema_{n}",
+            close,
+            n - 1,
+            2.0 / (n + 1),
             lambda f: tickers.first_rows_mean(closes(f), 0, n),
-        )  # fmt: skip
+        )
 
     def macd_lines(spec: Macd | MacdEvents) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         fast, slow = min(spec.fast, spec.slow), max(spec.fast, spec.slow)
@@ -174,20 +178,32 @@ def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, l
         # Both EMAs start at row slow-1: the slow one with the SMA of rows 0..slow-1, the
         # fast one with the SMA of rows slow-fast..slow-1.
         slow_ema = recursion(
-            0, f"__macd_slow_{slow}", close, slow - 1, 2.0 / (slow + 1),
+            0,
+            f"__macd_slow_{slow}",
+            close,
+            slow - 1,
+            2.0 / (slow + 1),
             lambda f: tickers.first_rows_mean(closes(f), 0, slow),
-        )  # fmt: skip
+        )
         fast_ema = recursion(
-            0, f"__macd_fast_{fast}_{slow}", close, slow - 1, 2.0 / (fast + 1),
+            0,
+            f"__macd_fast_{fast}_{slow}",
+            close,
+            slow - 1,
+            2.0 / (fast + 1),
             lambda f: tickers.first_rows_mean(closes(f), slow - fast, fast),
-        )  # fmt: skip
+        )
         line_name = f"__macd_line_{fast}_{slow}"
         line = st.add(2, line_name, fast_ema - slow_ema)
         first = slow + spec.signal - 2
         signal = recursion(
-            3, f"__macd_signal_{tag}", line, first, 2.0 / (spec.signal + 1),
+            3,
+            f"__macd_signal_{tag}",
+            line,
+            first,
+            2.0 / (spec.signal + 1),
             lambda f: tickers.first_rows_mean(f[line_name].to_numpy(), slow - 1, spec.signal),
-        )  # fmt: skip
+        )
         return line, signal, pos >= first
 
     outputs: list[str] = []
@@ -250,13 +266,21 @@ def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, l
                 return tickers.first_rows_mean(moved, 1, n)
 
             gain = recursion(
-                0, f"__rsi_gain_{n}", change.clip(lower_bound=0.0), n, 1.0 / n,
+                0,
+                f"__rsi_gain_{n}",
+                change.clip(lower_bound=0.0),
+                n,
+                1.0 / n,
                 lambda f: change_seed(1.0, f),
-            )  # fmt: skip
+            )
             loss = recursion(
-                0, f"__rsi_loss_{n}", (-change).clip(lower_bound=0.0), n, 1.0 / n,
+                0,
+                f"__rsi_loss_{n}",
+                (-change).clip(lower_bound=0.0),
+                n,
+                1.0 / n,
                 lambda f: change_seed(-1.0, f),
-            )  # fmt: skip
+            )
             total = gain + loss
             st.add(
                 5,

@@ -216,10 +216,19 @@ SPEC_TYPES: dict[str, type[IndicatorSpec]] = {
 
 # Integer parameters, and TA-Lib's lower bound for each (what TA_*_Lookback accepts).
 _MINIMUMS: dict[str, tuple[int, ...]] = {
-    "sma": (1,), "ema": (1,), "wma": (1,), "macd": (2, 2, 1), "macd_events": (2, 2, 1),
-    "bbands": (2,), "rsi": (2,), "atr": (1,), "stoch": (1, 1, 1), "obv": (), "cross": (1, 1),
+    "sma": (1,),
+    "ema": (1,),
+    "wma": (1,),
+    "macd": (2, 2, 1),
+    "macd_events": (2, 2, 1),
+    "bbands": (2,),
+    "rsi": (2,),
+    "atr": (1,),
+    "stoch": (1, 1, 1),
+    "obv": (),
+    "cross": (1, 1),
     "patterns": (),
-}  # fmt: skip
+}
 
 DEFAULT_PERIODS = (10, 20, 50, 100, 200)
 DEFAULT_SPEC = ",".join(

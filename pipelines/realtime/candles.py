@@ -22,9 +22,7 @@ import redis
 from lake.indicators.overlap import ema, sma, wma
 from pipelines.realtime.sink import COMPACTIONS, FIELDS, MINUTE_MS, series_key
 
-BAR_SCHEMA = pl.Schema(
-    {"time_ms": pl.Int64, **{name: pl.Float64 for name in FIELDS}}
-)
+BAR_SCHEMA = pl.Schema({"time_ms": pl.Int64, **{name: pl.Float64 for name in FIELDS}})
 MOVING_AVERAGES = {"sma": sma, "ema": ema, "wma": wma}
 
 
@@ -58,8 +56,14 @@ def aggregate_seconds(seconds: pl.DataFrame, *, bucket_ms: int = MINUTE_MS) -> p
     Pure: the reference for what `minute_bars` reads (first open, max high, min low,
     last close, summed volume, mean vwap).
     """
-    functions = {"first": pl.Expr.first, "max": pl.Expr.max, "min": pl.Expr.min,
-                 "last": pl.Expr.last, "sum": pl.Expr.sum, "avg": pl.Expr.mean}  # fmt: skip
+    functions = {
+        "first": pl.Expr.first,
+        "max": pl.Expr.max,
+        "min": pl.Expr.min,
+        "last": pl.Expr.last,
+        "sum": pl.Expr.sum,
+        "avg": pl.Expr.mean,
+    }
     return (
         seconds.sort("time_ms")
         .with_columns(bucket=pl.col("time_ms") - pl.col("time_ms") % bucket_ms)
@@ -90,9 +94,14 @@ def minute_bars(client: redis.Redis, symbol: str, *, since_ms: int | str = "-") 
     pipe = client.pipeline(transaction=False)
     for name in FIELDS:
         pipe.execute_command(
-            "TS.RANGE", series_key(symbol, name), live_from, "+",
-            "AGGREGATION", COMPACTIONS[name], MINUTE_MS,
-        )  # fmt: skip
+            "TS.RANGE",
+            series_key(symbol, name),
+            live_from,
+            "+",
+            "AGGREGATION",
+            COMPACTIONS[name],
+            MINUTE_MS,
+        )
     live = _frame(pipe.execute())
     return join_live(history, live)
 

@@ -63,7 +63,9 @@ class FeedConfig:
     healthy_reconnect_jitter_s: float = 0.05
     max_frame_bytes: int = messages.MAX_FRAME_BYTES
     max_frame_events: int = messages.MAX_FRAME_EVENTS
-    transport_max_bytes: int | None = None  # None: TRANSPORT_MAX_BYTES, at least twice the frame cap
+    transport_max_bytes: int | None = (
+        None  # None: TRANSPORT_MAX_BYTES, at least twice the frame cap
+    )
 
 
 @dataclass
@@ -128,7 +130,9 @@ class Feed:
         """Connect, authenticate, subscribe and stream until `stop()`, reconnecting forever."""
         while not self._stopping.is_set():
             retrying = AsyncRetrying(
-                retry=retry_if_exception_type((OSError, ConnectionClosed, InvalidHandshake, TimeoutError)),
+                retry=retry_if_exception_type(
+                    (OSError, ConnectionClosed, InvalidHandshake, TimeoutError)
+                ),
                 wait=wait_exponential_jitter(
                     initial=self.config.backoff_initial_s,
                     max=self.config.backoff_max_s,
@@ -157,11 +161,16 @@ class Feed:
         if isinstance(error, FeedAuthFailed) or (
             isinstance(error, FeedRefused) and "auth_failed" in str(error)
         ):
-            log.error("feed authentication failed (check MASSIVE_API_KEY); retrying in %.1f s", wait)
+            log.error(
+                "feed authentication failed (check MASSIVE_API_KEY); retrying in %.1f s", wait
+            )
         elif isinstance(error, FeedRefused):
-            log.error("feed refused the connection (%s): another client may use the same key "
-                      "(Massive allows one connection per key and cluster); retrying in %.1f s",
-                      error, wait)
+            log.error(
+                "feed refused the connection (%s): another client may use the same key "
+                "(Massive allows one connection per key and cluster); retrying in %.1f s",
+                error,
+                wait,
+            )
         else:
             log.warning("feed connection failed (%s); retrying in %.2f s", error or "unknown", wait)
 
@@ -175,7 +184,8 @@ class Feed:
         async with connect(
             self.config.url,
             compression=None,  # deflate would cost more CPU than the loopback bytes it saves
-            max_size=config.transport_max_bytes or max(TRANSPORT_MAX_BYTES, 2 * config.max_frame_bytes),
+            max_size=config.transport_max_bytes
+            or max(TRANSPORT_MAX_BYTES, 2 * config.max_frame_bytes),
             max_queue=64,
             open_timeout=HANDSHAKE_TIMEOUT_S,
             close_timeout=2,
@@ -188,8 +198,12 @@ class Feed:
                 streamed = True
                 self.counters.connects += 1
                 self.counters.state = "streaming"
-                log.info("feed connected to %s (connection %d); subscribing to %s",
-                         _redact_url(self.config.url), self.counters.connects, _describe(self.desired))
+                log.info(
+                    "feed connected to %s (connection %d); subscribing to %s",
+                    _redact_url(self.config.url),
+                    self.counters.connects,
+                    _describe(self.desired),
+                )
                 if self.desired:
                     await ws.send(messages.subscription_message("subscribe", sorted(self.desired)))
                 async for payload in ws:
@@ -211,7 +225,9 @@ class Feed:
                 if not streamed:
                     raise  # closed during the handshake: back off before the next try
                 if self._refused is not None:
-                    raise FeedRefused(self._refused) from exc  # back off: a retry now is refused too
+                    raise FeedRefused(
+                        self._refused
+                    ) from exc  # back off: a retry now is refused too
                 log.warning("feed connection closed (%s); reconnecting", exc)
             finally:
                 self._ws = None
@@ -248,9 +264,11 @@ class Feed:
                     self._log_status(status.status, text)
                 continue
             if text.startswith(messages.SUBSCRIBED_PREFIX):
-                self.active.update(_split_params(text[len(messages.SUBSCRIBED_PREFIX):]))
+                self.active.update(_split_params(text[len(messages.SUBSCRIBED_PREFIX) :]))
             elif text.startswith(messages.UNSUBSCRIBED_PREFIX):
-                self.active.difference_update(_split_params(text[len(messages.UNSUBSCRIBED_PREFIX):]))
+                self.active.difference_update(
+                    _split_params(text[len(messages.UNSUBSCRIBED_PREFIX) :])
+                )
 
     def _deliver(self, frame: Frame) -> None:
         """Hand a frame to `on_frame`; a failure there is a bug, logged (once per interval) and
@@ -260,10 +278,15 @@ class Feed:
         except Exception:
             self.counters.handler_errors += 1
             now = time.monotonic()
-            if now - self._status_logged.get("handler", -STATUS_LOG_INTERVAL_S) >= STATUS_LOG_INTERVAL_S:
+            if (
+                now - self._status_logged.get("handler", -STATUS_LOG_INTERVAL_S)
+                >= STATUS_LOG_INTERVAL_S
+            ):
                 self._status_logged["handler"] = now
-                log.exception("handling a frame failed (%d so far); the feed goes on",
-                              self.counters.handler_errors)
+                log.exception(
+                    "handling a frame failed (%d so far); the feed goes on",
+                    self.counters.handler_errors,
+                )
 
     def _log_status(self, status: str, text: str) -> None:
         """Log a server status once per kind per `STATUS_LOG_INTERVAL_S` (a server repeating it

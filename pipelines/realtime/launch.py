@@ -35,7 +35,20 @@ def realtime_processes() -> list[tuple[str, list[str]]]:
     rate = os.environ.get("TICKERLAKE_SIMULATOR_RATE", str(DEFAULT_RATE))
     tickers = os.environ.get("TICKERLAKE_SIMULATOR_TICKERS", str(DEFAULT_TICKERS))
     return [
-        ("market simulator", [*cli, "simulate", "--port", str(port), "--rate", rate,
-                              "--tickers", tickers, "--spike-every", "30"]),
+        (
+            "market simulator",
+            [
+                *cli,
+                "simulate",
+                "--port",
+                str(port),
+                "--rate",
+                rate,
+                "--tickers",
+                tickers,
+                "--spike-every",
+                "30",
+            ],
+        ),
         ("realtime worker", [*cli, "worker", "--feed-url", feed_url]),
-    ]  # fmt: skip
+    ]

@@ -49,9 +49,17 @@ HIGH_BELOW_LOW = "high_below_low"
 NEGATIVE_VOLUME = "negative_volume"
 END_BEFORE_START = "end_before_start"
 SKIP_REASONS: tuple[str, ...] = (
-    MALFORMED, UNKNOWN_EVENT, OVERSIZED, BAD_SYMBOL, TOO_FAR_AHEAD, TOO_OLD,
-    BAD_PRICE, HIGH_BELOW_LOW, NEGATIVE_VOLUME, END_BEFORE_START,
-)  # fmt: skip
+    MALFORMED,
+    UNKNOWN_EVENT,
+    OVERSIZED,
+    BAD_SYMBOL,
+    TOO_FAR_AHEAD,
+    TOO_OLD,
+    BAD_PRICE,
+    HIGH_BELOW_LOW,
+    NEGATIVE_VOLUME,
+    END_BEFORE_START,
+)
 
 
 @dataclass(frozen=True)
@@ -111,11 +119,16 @@ def screen(
         if (
             event.sym in known
             and 0 < event.l <= event.h < inf
-            and 0 < event.o < inf and 0 < event.c < inf and 0 < event.vw < inf
-            and 0 <= event.v < inf and 0 <= event.av < inf and 0 <= event.z < inf
-            and (event.op is None or 0 < event.op < inf) and (event.a is None or 0 < event.a < inf)
+            and 0 < event.o < inf
+            and 0 < event.c < inf
+            and 0 < event.vw < inf
+            and 0 <= event.v < inf
+            and 0 <= event.av < inf
+            and 0 <= event.z < inf
+            and (event.op is None or 0 < event.op < inf)
+            and (event.a is None or 0 < event.a < inf)
             and earliest <= event.s <= event.e <= latest
-        ) or (reason := _reason(event, grammar, known, latest, earliest)) is None:  # fmt: skip
+        ) or (reason := _reason(event, grammar, known, latest, earliest)) is None:
             kept.append(event)
         else:
             skipped[reason] = skipped.get(reason, 0) + 1

@@ -161,8 +161,13 @@ class MarketSimulator:
             write_limit=2**20,
         )
         self._clock = asyncio.create_task(self._run_clock(), name="market-clock")
-        log.info("market simulator on ws://%s:%d (%d tickers, %.0f events/s)",
-                 self.config.host, self.port, len(self.tickers), self.config.rate)
+        log.info(
+            "market simulator on ws://%s:%d (%d tickers, %.0f events/s)",
+            self.config.host,
+            self.port,
+            len(self.tickers),
+            self.config.rate,
+        )
 
     @property
     def port(self) -> int:
@@ -241,7 +246,9 @@ class MarketSimulator:
                 self._clients.add(client)
                 await ws.send(messages.status_frame("auth_success", "authenticated"), text=True)
             else:
-                await ws.send(messages.status_frame("auth_failed", "authentication failed"), text=True)
+                await ws.send(
+                    messages.status_frame("auth_failed", "authentication failed"), text=True
+                )
                 await ws.close(1008, "authentication failed")
             return
         if not client.record.authenticated:
@@ -266,9 +273,17 @@ class MarketSimulator:
         if subscribe:
             client.record.subscriptions.add(param)
             client.record.subscribed_ms = _now_ms()
-            return {"ev": "status", "status": "success", "message": f"{messages.SUBSCRIBED_PREFIX}{param}"}
+            return {
+                "ev": "status",
+                "status": "success",
+                "message": f"{messages.SUBSCRIBED_PREFIX}{param}",
+            }
         client.record.subscriptions.discard(param)
-        return {"ev": "status", "status": "success", "message": f"{messages.UNSUBSCRIBED_PREFIX}{param}"}
+        return {
+            "ev": "status",
+            "status": "success",
+            "message": f"{messages.UNSUBSCRIBED_PREFIX}{param}",
+        }
 
     async def _write_frames(self, client: _Client) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -358,13 +373,33 @@ class MarketSimulator:
         tickers = self.tickers
         return [
             {
-                "ev": "A", "sym": tickers[i], "v": v, "av": av, "op": op, "vw": vw,
-                "o": o, "c": c, "h": h, "l": lo, "a": a, "z": 100, "s": end - 1_000, "e": end,
+                "ev": "A",
+                "sym": tickers[i],
+                "v": v,
+                "av": av,
+                "op": op,
+                "vw": vw,
+                "o": o,
+                "c": c,
+                "h": h,
+                "l": lo,
+                "a": a,
+                "z": 100,
+                "s": end - 1_000,
+                "e": end,
             }
             for i, v, av, op, vw, o, c, h, lo, a, end in zip(
-                index.tolist(), volumes.tolist(), self._day_volume[index].tolist(),
-                self._day_open[index].tolist(), vwaps.tolist(), opens.round(4).tolist(),
-                closes.tolist(), highs.tolist(), lows.tolist(), day_vwap.tolist(), ends.tolist(),
+                index.tolist(),
+                volumes.tolist(),
+                self._day_volume[index].tolist(),
+                self._day_open[index].tolist(),
+                vwaps.tolist(),
+                opens.round(4).tolist(),
+                closes.tolist(),
+                highs.tolist(),
+                lows.tolist(),
+                day_vwap.tolist(),
+                ends.tolist(),
                 strict=True,
             )
         ]
@@ -394,7 +429,9 @@ class MarketSimulator:
     async def _maybe_faults(self, client: _Client, events: list[dict[str, object]]) -> None:
         config = self.config
         if config.malformed_every and self._frame_count % config.malformed_every == 0:
-            frame, bad, repeated = _malformed_frame(self._frame_count // config.malformed_every, events)
+            frame, bad, repeated = _malformed_frame(
+                self._frame_count // config.malformed_every, events
+            )
             await client.queue.put(frame)
             self.stats.malformed_sent += sum(bad.values())
             for reason, count in bad.items():
@@ -480,7 +517,9 @@ class _MinuteBars:
         self.volume[index] += volumes
         self.notional[index] += volumes * vwaps
 
-    def roll(self, now_ms: int, tickers: list[str], *, force: bool = False) -> list[dict[str, object]]:
+    def roll(
+        self, now_ms: int, tickers: list[str], *, force: bool = False
+    ) -> list[dict[str, object]]:
         """Return `AM` events for the minute that just ended (empty inside a minute).
 
         `force` closes the running minute now (its bar still spans the whole minute).
@@ -495,11 +534,20 @@ class _MinuteBars:
         traded = np.nonzero(self.volume > 0)[0]
         events = [
             {
-                "ev": "AM", "sym": tickers[i], "v": float(self.volume[i]), "av": 0.0,
-                "op": float(self.open[i]), "vw": round(float(self.notional[i] / self.volume[i]), 4),
-                "o": float(self.open[i]), "c": float(self.close[i]), "h": float(self.high[i]),
-                "l": float(self.low[i]), "a": round(float(self.notional[i] / self.volume[i]), 4),
-                "z": 100, "s": start, "e": start + 60_000,
+                "ev": "AM",
+                "sym": tickers[i],
+                "v": float(self.volume[i]),
+                "av": 0.0,
+                "op": float(self.open[i]),
+                "vw": round(float(self.notional[i] / self.volume[i]), 4),
+                "o": float(self.open[i]),
+                "c": float(self.close[i]),
+                "h": float(self.high[i]),
+                "l": float(self.low[i]),
+                "a": round(float(self.notional[i] / self.volume[i]), 4),
+                "z": 100,
+                "s": start,
+                "e": start + 60_000,
             }
             for i in traded.tolist()
         ]
@@ -517,7 +565,9 @@ def _now_ms() -> int:
     return math.floor(time.time() * 1000)
 
 
-async def run_simulator(config: SimulatorConfig, universe: pl.DataFrame, stop: asyncio.Event) -> SimulatorStats:
+async def run_simulator(
+    config: SimulatorConfig, universe: pl.DataFrame, stop: asyncio.Event
+) -> SimulatorStats:
     """Serve the market until `stop` is set; return what was sent."""
     simulator = MarketSimulator(universe, config)
     await simulator.start()
@@ -528,7 +578,9 @@ async def run_simulator(config: SimulatorConfig, universe: pl.DataFrame, stop: a
     return simulator.stats
 
 
-def serve_simulator(config: SimulatorConfig, *, tickers: int | None = None, fallback_tickers: int = 500) -> int:
+def serve_simulator(
+    config: SimulatorConfig, *, tickers: int | None = None, fallback_tickers: int = 500
+) -> int:
     """Run the simulator until SIGTERM/SIGINT (the `tickerlake realtime simulate` command).
 
     Uses the first `tickers` of the lake's universe (all when None), or a synthetic
@@ -543,7 +595,9 @@ def serve_simulator(config: SimulatorConfig, *, tickers: int | None = None, fall
 
     async def main(stop: asyncio.Event) -> None:
         stats = await run_simulator(config, universe, stop)
-        log.info("simulator stopped: sent %d events in %d frames", stats.events_sent, stats.frames_sent)
+        log.info(
+            "simulator stopped: sent %d events in %d frames", stats.events_sent, stats.frames_sent
+        )
         print(f"events_sent={stats.events_sent}", flush=True)  # the bench reads this line
 
     run_until_signal(main)

@@ -100,8 +100,13 @@ log = logging.getLogger(__name__)
 
 FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume", "vwap")
 COMPACTIONS: dict[str, str] = {
-    "open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum", "vwap": "avg",
-}  # fmt: skip
+    "open": "first",
+    "high": "max",
+    "low": "min",
+    "close": "last",
+    "volume": "sum",
+    "vwap": "avg",
+}
 MINUTE_MS = 60_000
 ACTIVE_SYMBOLS_KEY = "symbols:active"
 ALL_BARS_CHANNEL = "bars"
@@ -110,9 +115,15 @@ ALERTS_CHANNEL = "alerts"
 ALERTS_STREAM_MAXLEN = 10_000
 WORKER_STATS_KEY = "stats:worker"
 STATS_SERIES: tuple[str, ...] = (
-    "active_symbols", "messages_per_s", "flush_ms", "dropped", "malformed", "lag_ms", "skipped",
+    "active_symbols",
+    "messages_per_s",
+    "flush_ms",
+    "dropped",
+    "malformed",
+    "lag_ms",
+    "skipped",
     "refused",
-)  # fmt: skip
+)
 # Why Redis refused a sample (the sink's per-reason counters, `refused_<reason>` in the stats).
 NOT_A_SERIES = "not_a_series"  # the key holds another type, or the series could not be created
 OLDER_THAN_RETENTION = "older_than_retention"
@@ -120,8 +131,12 @@ INVALID_TIMESTAMP = "invalid_timestamp"
 INVALID_VALUE = "invalid_value"
 OTHER_REFUSAL = "other"
 REFUSAL_REASONS: tuple[str, ...] = (
-    NOT_A_SERIES, OLDER_THAN_RETENTION, INVALID_TIMESTAMP, INVALID_VALUE, OTHER_REFUSAL,
-)  # fmt: skip
+    NOT_A_SERIES,
+    OLDER_THAN_RETENTION,
+    INVALID_TIMESTAMP,
+    INVALID_VALUE,
+    OTHER_REFUSAL,
+)
 REFUSAL_LOG_INTERVAL_S = 60.0
 # A key refused as "not a series" even after re-creating it is not re-created again for
 # this long (its samples are counted as refused at once); after it, the sink tries again,
@@ -134,8 +149,12 @@ _TRANSIENT_REPLIES = ("BUSY", "MISCONF", "NOREPLICAS")
 UNKNOWN_LABEL = "unknown"
 # Redis (or the cluster's map of it) is not reachable right now: hold the batch, retry.
 _DISCONNECTED = (
-    RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, RedisClusterException,
-)  # fmt: skip
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    OSError,
+    RedisClusterException,
+)
 # Replies meaning the cluster is resharding, failing over or down: re-learn and re-send.
 _CLUSTER_MOVING = (AskError, MovedError, ClusterDownError, TryAgainError)
 
@@ -179,7 +198,9 @@ class SinkConfig:
     buffer_limit: int = 1_000_000
     max_batch_events: int = 20_000
     stats_retention_ms: int = 24 * 3_600_000
-    replay_window_s: float = 5.0  # > the 1-2 s an `appendfsync everysec` server may not have on disk
+    replay_window_s: float = (
+        5.0  # > the 1-2 s an `appendfsync everysec` server may not have on disk
+    )
     replay_limit: int = 250_000  # 10 s at the worker's top ingest rate: the time bound decides
 
 
@@ -220,7 +241,9 @@ class _SymbolKeys:
 
 
 _encode = msgspec.json.Encoder().encode
-MADD_EVENTS = 500  # events per TS.MADD (3,000 samples): big enough to amortize, small enough to interleave
+MADD_EVENTS = (
+    500  # events per TS.MADD (3,000 samples): big enough to amortize, small enough to interleave
+)
 
 
 _LABEL_UNSAFE = re.compile(r"[\s,()\"']+")
@@ -288,14 +311,43 @@ def _alert_commands(alert: Alert, publish: bool = True) -> list[tuple[int, bytes
     stream entry and (with `publish`) its message on the alerts channel."""
     series = alert_series_key(alert.symbol)
     commands = [
-        (key_slot(series.encode()), _pack(("TS.ADD", series, str(alert.time_ms),
-                                           repr(alert.velocity_pct), "ON_DUPLICATE", "LAST"))),
-        (key_slot(ALERTS_STREAM.encode()), _pack((
-            "XADD", ALERTS_STREAM, "MAXLEN", "~", str(ALERTS_STREAM_MAXLEN), "*",
-            "symbol", alert.symbol, "time_ms", str(alert.time_ms), "velocity_pct", repr(alert.velocity_pct),
-            "price", repr(alert.price), "reference_price", repr(alert.reference_price),
-        ))),
-    ]  # fmt: skip
+        (
+            key_slot(series.encode()),
+            _pack(
+                (
+                    "TS.ADD",
+                    series,
+                    str(alert.time_ms),
+                    repr(alert.velocity_pct),
+                    "ON_DUPLICATE",
+                    "LAST",
+                )
+            ),
+        ),
+        (
+            key_slot(ALERTS_STREAM.encode()),
+            _pack(
+                (
+                    "XADD",
+                    ALERTS_STREAM,
+                    "MAXLEN",
+                    "~",
+                    str(ALERTS_STREAM_MAXLEN),
+                    "*",
+                    "symbol",
+                    alert.symbol,
+                    "time_ms",
+                    str(alert.time_ms),
+                    "velocity_pct",
+                    repr(alert.velocity_pct),
+                    "price",
+                    repr(alert.price),
+                    "reference_price",
+                    repr(alert.reference_price),
+                )
+            ),
+        ),
+    ]
     if publish:
         commands.append((ANY_NODE, _pack(("PUBLISH", ALERTS_CHANNEL, _encode(alert)))))
     return commands
@@ -482,7 +534,9 @@ class RedisSink:
                 self._requeue(batch, alerts)
                 self.counters.failed_flushes += 1
                 if self.counters.redis_up or self.counters.failed_flushes == 1:
-                    log.warning("Redis unreachable (%s); holding %d events", exc, len(self._pending))
+                    log.warning(
+                        "Redis unreachable (%s); holding %d events", exc, len(self._pending)
+                    )
                 self.counters.redis_up = False
                 self._created.clear()  # it may come back empty (restart): re-create series
                 self._stats_created_names.clear()
@@ -543,7 +597,9 @@ class RedisSink:
         if overflow > 0:
             del self._pending[:overflow]  # the oldest go first: the newest matter most live
             self.counters.dropped += overflow
-            log.warning("buffer full while Redis is unreachable: dropped %d oldest events", overflow)
+            log.warning(
+                "buffer full while Redis is unreachable: dropped %d oldest events", overflow
+            )
 
     def _learn_topology(self) -> None:
         """On the first write (writer thread): a single server or a cluster? On a cluster
@@ -553,8 +609,11 @@ class RedisSink:
         if self._cluster is not None:
             return
         if _is_cluster(self.client):
-            single, self._client = self.client, RedisCluster.from_url(
-                self.redis_url, socket_connect_timeout=1.0, socket_timeout=5.0
+            single, self._client = (
+                self.client,
+                RedisCluster.from_url(
+                    self.redis_url, socket_connect_timeout=1.0, socket_timeout=5.0
+                ),
             )
             single.close()
             self._cluster = True  # only once the cluster client exists (it may fail to)
@@ -622,9 +681,11 @@ class RedisSink:
             log.warning(
                 "Redis is a new server process (restarted or failed over): sent again the "
                 "%d events (%d alerts not in the stream) it acknowledged in the last %.0f s "
-                "before the outage, which it may not have kept", replayed,
-                len(window_alerts), self.config.replay_window_s,
-            )  # fmt: skip
+                "before the outage, which it may not have kept",
+                replayed,
+                len(window_alerts),
+                self.config.replay_window_s,
+            )
         self._server_id = identity  # only once the replay is through
         return replayed, alerts
 
@@ -668,8 +729,28 @@ class RedisSink:
                 args, owners = groups.setdefault(keys.slot, ([], []))
             t = str(aggregate.s)
             ko, kh, kl, kc, kv, kw = keys.raw
-            args.extend((ko, t, repr(aggregate.o), kh, t, repr(aggregate.h), kl, t, repr(aggregate.l),
-                         kc, t, repr(aggregate.c), kv, t, repr(aggregate.v), kw, t, repr(aggregate.vw)))  # fmt: skip
+            args.extend(
+                (
+                    ko,
+                    t,
+                    repr(aggregate.o),
+                    kh,
+                    t,
+                    repr(aggregate.h),
+                    kl,
+                    t,
+                    repr(aggregate.l),
+                    kc,
+                    t,
+                    repr(aggregate.c),
+                    kv,
+                    t,
+                    repr(aggregate.v),
+                    kw,
+                    t,
+                    repr(aggregate.vw),
+                )
+            )
             owners.append(symbol)
             previous = latest.get(symbol)
             # The newest window wins; a revision of that same window (equal start) replaces it.
@@ -704,12 +785,32 @@ class RedisSink:
         latest_end = 0
         for symbol, (aggregate, velocity) in latest.items():
             keys = keys_of[symbol]
-            commands.append(_pack((
-                "HSET", keys.last, "open", repr(aggregate.o), "high", repr(aggregate.h),
-                "low", repr(aggregate.l), "close", repr(aggregate.c), "volume", repr(aggregate.v),
-                "vwap", repr(aggregate.vw), "start_ms", str(aggregate.s), "end_ms", str(aggregate.e),
-                "velocity_pct", repr(velocity),
-            )))  # fmt: skip
+            commands.append(
+                _pack(
+                    (
+                        "HSET",
+                        keys.last,
+                        "open",
+                        repr(aggregate.o),
+                        "high",
+                        repr(aggregate.h),
+                        "low",
+                        repr(aggregate.l),
+                        "close",
+                        repr(aggregate.c),
+                        "volume",
+                        repr(aggregate.v),
+                        "vwap",
+                        repr(aggregate.vw),
+                        "start_ms",
+                        str(aggregate.s),
+                        "end_ms",
+                        str(aggregate.e),
+                        "velocity_pct",
+                        repr(velocity),
+                    )
+                )
+            )
             slots.append(keys.slot)
             if publish:
                 bar = _encode(aggregate)
@@ -733,9 +834,7 @@ class RedisSink:
                 self._log_refusal(ALERTS_STREAM, reply, refusal_reason(reply), "an alert for")
         return list(latest), latest_end
 
-    def _send(
-        self, commands: list[bytes], replies_expected: int, slots: list[int]
-    ) -> list[object]:
+    def _send(self, commands: list[bytes], replies_expected: int, slots: list[int]) -> list[object]:
         """Send packed commands and return the replies in order (a refused command's reply
         is its `ResponseError`, not raised).
 
@@ -795,7 +894,10 @@ class RedisSink:
                 if _is_transient(item):
                     raise RedisNotWritable(f"Redis cannot write now: {item}")
                 key, t, value = args[3 * index : 3 * index + 3]
-                if _is_missing_key(item) and now - squatted.get(key, -NOT_A_SERIES_RETRY_S) >= NOT_A_SERIES_RETRY_S:
+                if (
+                    _is_missing_key(item)
+                    and now - squatted.get(key, -NOT_A_SERIES_RETRY_S) >= NOT_A_SERIES_RETRY_S
+                ):
                     missing.append((slot, owners[index // width], key, t, value))
                 else:
                     self._refuse(key, item)
@@ -807,8 +909,11 @@ class RedisSink:
         symbols = sorted({symbol for _, symbol, _, _, _ in missing})
         for symbol in symbols:
             if symbol in self._created:
-                log.info("re-creating the series of %s (missing: Redis emptied, or a key of "
-                         "another type holds a name)", symbol)
+                log.info(
+                    "re-creating the series of %s (missing: Redis emptied, or a key of "
+                    "another type holds a name)",
+                    symbol,
+                )
         self._create_symbols(symbols)
         by_slot: dict[int, list[tuple[str, str, str]]] = {}
         for slot, _, key, t, value in missing:
@@ -851,10 +956,20 @@ class RedisSink:
         if len(logged) > 10_000:  # bounded: a flood of bad keys must not grow it forever
             logged.clear()
         logged[key] = now
-        hint = (" (if a key of another type holds its name, delete it: the series is re-created)"
-                if reason == NOT_A_SERIES else "")
-        log.warning("Redis refused %s %s (%s)%s; the rest of the batch is stored; its samples "
-                    "are counted as refused_%s", what, key, error, hint, reason)
+        hint = (
+            " (if a key of another type holds its name, delete it: the series is re-created)"
+            if reason == NOT_A_SERIES
+            else ""
+        )
+        log.warning(
+            "Redis refused %s %s (%s)%s; the rest of the batch is stored; its samples "
+            "are counted as refused_%s",
+            what,
+            key,
+            error,
+            hint,
+            reason,
+        )
 
     def _create_symbols(self, symbols: list[str]) -> None:
         """Create each symbol's series, compaction rules and alert series (once per symbol).
@@ -869,37 +984,112 @@ class RedisSink:
         for symbol in symbols:
             first = len(commands)
             sector, cap_bucket = self.labels.get(symbol, (UNKNOWN_LABEL, UNKNOWN_LABEL))
-            common = ("symbol", symbol, "sector", label_value(sector), "cap_bucket", label_value(cap_bucket))
+            common = (
+                "symbol",
+                symbol,
+                "sector",
+                label_value(sector),
+                "cap_bucket",
+                label_value(cap_bucket),
+            )
             for name in FIELDS:
                 raw, minute = series_key(symbol, name), series_key(symbol, name, "1m")
-                commands.append(_pack((
-                    "TS.CREATE", raw, "RETENTION", str(config.retention_ms), "DUPLICATE_POLICY", "LAST",
-                    "LABELS", *common, "field", name, "timeframe", "1s",
-                )))  # fmt: skip
-                commands.append(_pack((
-                    "TS.CREATE", minute, "RETENTION", str(config.retention_1m_ms), "DUPLICATE_POLICY",
-                    "LAST", "LABELS", *common, "field", name, "timeframe", "1m",
-                )))  # fmt: skip
-                commands.append(_pack(("TS.CREATERULE", raw, minute, "AGGREGATION", COMPACTIONS[name],
-                                       str(MINUTE_MS))))  # fmt: skip
-            commands.append(_pack((
-                "TS.CREATE", alert_series_key(symbol), "RETENTION", str(config.retention_1m_ms),
-                "DUPLICATE_POLICY", "LAST", "LABELS", *common, "field", "alert", "timeframe", "event",
-            )))  # fmt: skip
-            commands.append(_pack(("HSET", last_value_key(symbol), "symbol", symbol, "sector", sector,
-                                   "cap_bucket", cap_bucket)))  # fmt: skip
+                commands.append(
+                    _pack(
+                        (
+                            "TS.CREATE",
+                            raw,
+                            "RETENTION",
+                            str(config.retention_ms),
+                            "DUPLICATE_POLICY",
+                            "LAST",
+                            "LABELS",
+                            *common,
+                            "field",
+                            name,
+                            "timeframe",
+                            "1s",
+                        )
+                    )
+                )
+                commands.append(
+                    _pack(
+                        (
+                            "TS.CREATE",
+                            minute,
+                            "RETENTION",
+                            str(config.retention_1m_ms),
+                            "DUPLICATE_POLICY",
+                            "LAST",
+                            "LABELS",
+                            *common,
+                            "field",
+                            name,
+                            "timeframe",
+                            "1m",
+                        )
+                    )
+                )
+                commands.append(
+                    _pack(
+                        (
+                            "TS.CREATERULE",
+                            raw,
+                            minute,
+                            "AGGREGATION",
+                            COMPACTIONS[name],
+                            str(MINUTE_MS),
+                        )
+                    )
+                )
+            commands.append(
+                _pack(
+                    (
+                        "TS.CREATE",
+                        alert_series_key(symbol),
+                        "RETENTION",
+                        str(config.retention_1m_ms),
+                        "DUPLICATE_POLICY",
+                        "LAST",
+                        "LABELS",
+                        *common,
+                        "field",
+                        "alert",
+                        "timeframe",
+                        "event",
+                    )
+                )
+            )
+            commands.append(
+                _pack(
+                    (
+                        "HSET",
+                        last_value_key(symbol),
+                        "symbol",
+                        symbol,
+                        "sector",
+                        sector,
+                        "cap_bucket",
+                        cap_bucket,
+                    )
+                )
+            )
             slot = key_slot(symbol.encode())  # every key of a symbol carries it as hash tag
             slots += [slot] * (len(commands) - first)
             commands.append(_pack(("SADD", ACTIVE_SYMBOLS_KEY, symbol)))
             slots.append(active_slot)
-        for command, result in zip(commands, self._send(commands, len(commands), slots), strict=True):
+        for command, result in zip(
+            commands, self._send(commands, len(commands), slots), strict=True
+        ):
             # "already exists" / "already has a rule" mean an earlier run made them: fine.
             # Anything else (a key of another type, a label Redis refuses) costs that series
             # only: its samples are refused and counted when they are written.
             if isinstance(result, ResponseError) and "already" not in str(result):
                 if _is_transient(result):
                     raise RedisNotWritable(f"Redis cannot write now: {result}")
-                self._log_refusal(_command_key(command), result, refusal_reason(result), "setting up")
+                self._log_refusal(
+                    _command_key(command), result, refusal_reason(result), "setting up"
+                )
         for symbol in symbols:
             self._created.add(symbol)
             if symbol not in self._keys:
@@ -926,11 +1116,19 @@ class RedisSink:
                     # `skipped:<reason>` names a per-reason series: labelled so TS.MRANGE
                     # with `stat=skipped` returns one series per reason.
                     stat, _, reason = name.partition(":")
-                    labels = ("kind", "worker_stats", "stat", stat) + (("reason", reason) if reason else ())
+                    labels = ("kind", "worker_stats", "stat", stat) + (
+                        ("reason", reason) if reason else ()
+                    )
                     pipe.execute_command(
-                        "TS.CREATE", stats_key(name), "RETENTION", self.config.stats_retention_ms,
-                        "DUPLICATE_POLICY", "LAST", "LABELS", *labels,
-                    )  # fmt: skip
+                        "TS.CREATE",
+                        stats_key(name),
+                        "RETENTION",
+                        self.config.stats_retention_ms,
+                        "DUPLICATE_POLICY",
+                        "LAST",
+                        "LABELS",
+                        *labels,
+                    )
                 pipe.execute(raise_on_error=False)
                 created.update(new)
             args: list[object] = []

@@ -21,9 +21,15 @@ UNIVERSE_SCHEMA = pl.Schema(
     {"ticker": pl.String, "sector": pl.String, "cap_bucket": pl.String, "last_close": pl.Float64}
 )
 SYNTHETIC_SECTORS = (
-    "manufacturing", "finance", "services", "retail", "transportation and utilities",
-    "mining", "wholesale", "construction",
-)  # fmt: skip
+    "manufacturing",
+    "finance",
+    "services",
+    "retail",
+    "transportation and utilities",
+    "mining",
+    "wholesale",
+    "construction",
+)
 UNKNOWN = "unknown"
 
 
@@ -84,7 +90,9 @@ def load_universe(*, fallback_count: int = 500, lake_uri: str | None = None) -> 
         )
         return synthetic_universe(fallback_count)
     if universe.is_empty():
-        log.warning("lake universe is empty; using a synthetic universe of %d tickers", fallback_count)
+        log.warning(
+            "lake universe is empty; using a synthetic universe of %d tickers", fallback_count
+        )
         return synthetic_universe(fallback_count)
     log.info("universe: %d tickers from the lake's last loaded day", universe.height)
     return universe

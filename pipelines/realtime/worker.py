@@ -95,7 +95,9 @@ class WorkerCounters:
 class RealtimeWorker:
     """Feed, velocity and sink wired together. Construct (opens nothing), `await run()`, `stop()`."""
 
-    def __init__(self, config: WorkerConfig, labels: dict[str, tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self, config: WorkerConfig, labels: dict[str, tuple[str, str]] | None = None
+    ) -> None:
         self.config = config
         self.counters = WorkerCounters()
         self.velocity = VelocityTracker(config.velocity)
@@ -152,8 +154,13 @@ class RealtimeWorker:
                 latest_start[symbol] = aggregate.s
             alert = update_velocity(symbol, aggregate.s, aggregate.c)
             if alert is not None:
-                log.info("velocity alert: %s %+.2f%% in %d s at $%.2f", alert.symbol,
-                         alert.velocity_pct, self.config.velocity.window_ms // 1000, alert.price)
+                log.info(
+                    "velocity alert: %s %+.2f%% in %d s at $%.2f",
+                    alert.symbol,
+                    alert.velocity_pct,
+                    self.config.velocity.window_ms // 1000,
+                    alert.price,
+                )
                 self.sink.add_alert(alert)
             add(aggregate, velocities.get(symbol, 0.0))
 
@@ -225,21 +232,34 @@ class RealtimeWorker:
             await self.sink.write_stats(*self._stats_snapshot(rate))
             if now >= next_log:
                 next_log = now + LOG_INTERVAL_S
-                log.info("%.0f msgs/s, %d written, %d queued, %d dropped, %d skipped, %d samples "
-                         "refused, feed %s", rate, written, self.sink.pending,
-                         self.sink.counters.dropped, self.counters.skipped_total,
-                         self.sink.counters.refused_total, self.feed.counters.state)
+                log.info(
+                    "%.0f msgs/s, %d written, %d queued, %d dropped, %d skipped, %d samples "
+                    "refused, feed %s",
+                    rate,
+                    written,
+                    self.sink.pending,
+                    self.sink.counters.dropped,
+                    self.counters.skipped_total,
+                    self.sink.counters.refused_total,
+                    self.feed.counters.state,
+                )
                 self._log_skipped()
 
     def _log_skipped(self) -> None:
         """One line naming what was skipped since the last one, per reason (none if nothing)."""
         now = self.counters.skipped
-        since = {r: now[r] - self._skipped_logged[r] for r in SKIP_REASONS if now[r] > self._skipped_logged[r]}
+        since = {
+            r: now[r] - self._skipped_logged[r]
+            for r in SKIP_REASONS
+            if now[r] > self._skipped_logged[r]
+        }
         if since:
             self._skipped_logged = dict(now)
-            log.warning("skipped since the last report: %s (bad input from the feed; the good "
-                        "events of the same frames were kept; totals in the stats:worker hash)",
-                        ", ".join(f"{count} {reason}" for reason, count in since.items()))
+            log.warning(
+                "skipped since the last report: %s (bad input from the feed; the good "
+                "events of the same frames were kept; totals in the stats:worker hash)",
+                ", ".join(f"{count} {reason}" for reason, count in since.items()),
+            )
 
     def _stats_snapshot(self, rate: float) -> tuple[dict[str, float], dict[str, object]]:
         sink = self.sink.counters
@@ -288,7 +308,9 @@ class RealtimeWorker:
         return values, counters
 
 
-async def run_worker(config: WorkerConfig, labels: dict[str, tuple[str, str]] | None = None) -> RealtimeWorker:
+async def run_worker(
+    config: WorkerConfig, labels: dict[str, tuple[str, str]] | None = None
+) -> RealtimeWorker:
     """Run a worker until SIGTERM or SIGINT, then flush and return it (for its counters)."""
     worker = RealtimeWorker(config, labels)
     loop = asyncio.get_running_loop()
@@ -312,9 +334,12 @@ def serve_worker(config: WorkerConfig) -> int:
         row[0]: (row[1], row[2])
         for row in universe.select("ticker", "sector", "cap_bucket").iter_rows()
     }
-    log.info("worker: feed %s, Redis %s, %s", config.feed_url.split("?", 1)[0],
-             config.redis_url.split("@")[-1], "all symbols" if config.symbols is None
-             else f"{len(config.symbols)} symbols")
+    log.info(
+        "worker: feed %s, Redis %s, %s",
+        config.feed_url.split("?", 1)[0],
+        config.redis_url.split("@")[-1],
+        "all symbols" if config.symbols is None else f"{len(config.symbols)} symbols",
+    )
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(run_worker(config, labels))
     return 0

@@ -16,9 +16,16 @@ from tests.app.conftest import MAIN, PAGES
 pytestmark = pytest.mark.integration
 
 ALL_PAGES = [
-    "home", "candlesticks", "moving_averages", "macd", "bollinger", "market_health", "eps",
-    "analyst_grades", "data_quality",
-]  # fmt: skip
+    "home",
+    "candlesticks",
+    "moving_averages",
+    "macd",
+    "bollinger",
+    "market_health",
+    "eps",
+    "analyst_grades",
+    "data_quality",
+]
 LINK = "[x](http://evil.example)"
 SCRIPT = "<script>alert(1)</script>"
 BOLD = "**bold**"
@@ -48,8 +55,18 @@ def _page(page: str) -> AppTest:
 
 def _markdown_texts(at: AppTest) -> list[str]:
     """Every text the page renders as Markdown (and the metric labels, which may hold it)."""
-    kinds = ("markdown", "caption", "title", "header", "subheader", "warning", "error",
-             "info", "success", "toast")  # fmt: skip
+    kinds = (
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "warning",
+        "error",
+        "info",
+        "success",
+        "toast",
+    )
     texts = [str(e.value) for kind in kinds for e in at.get(kind)]
     return texts + [str(m.label) for m in at.metric]
 

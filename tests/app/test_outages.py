@@ -28,9 +28,16 @@ from tests.app.conftest import MAIN, PAGES
 pytestmark = pytest.mark.integration
 
 ALL_PAGES = [
-    "home", "candlesticks", "moving_averages", "macd", "bollinger", "market_health", "eps",
-    "analyst_grades", "data_quality",
-]  # fmt: skip
+    "home",
+    "candlesticks",
+    "moving_averages",
+    "macd",
+    "bollinger",
+    "market_health",
+    "eps",
+    "analyst_grades",
+    "data_quality",
+]
 BUCKET = "outage-test"
 
 
@@ -104,11 +111,16 @@ def stoppable_s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[su
         except OSError:
             assert server.poll() is None and time.monotonic() < deadline, "moto did not start"
             time.sleep(0.1)
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ALLOW_HTTP": "true",
-           "LAKE_URI": f"s3://{BUCKET}/lake",
-           "TICKERLAKE_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ALLOW_HTTP": "true",
+        "LAKE_URI": f"s3://{BUCKET}/lake",
+        "TICKERLAKE_DATA_DIR": str(tmp_path / "data"),
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

@@ -225,8 +225,7 @@ def test_an_untraded_session_is_a_warning_for_a_source_that_omits_it(lake_uri: s
     quiet_day = bars["date"].unique().sort()[10]
     # T03 did not trade one day, T19 not at all in the batch: no bars, no gap in the data.
     batch = bars.filter(
-        ~((pl.col("ticker") == "T03") & (pl.col("date") == quiet_day))
-        & (pl.col("ticker") != "T19")
+        ~((pl.col("ticker") == "T03") & (pl.col("date") == quiet_day)) & (pl.col("ticker") != "T19")
     )
     context = ValidationContext(
         previous_closes=_trading_the_day_before(TWENTY), max_untraded_share=UNTRADED_OMITTED

@@ -49,12 +49,20 @@ def tiny_lake_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     """A folder holding a 12-ticker, 1-year demo lake (`lake/`), and the environment of a
     fresh clone run there: relative data folder, own ports (the defaults may be in use)."""
     root = tmp_path_factory.mktemp("run")
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "LAKE_URI", "AWS_ENDPOINT_URL", "FEED_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "LAKE_URI", "AWS_ENDPOINT_URL", "FEED_URL"}
+    }
     env.update(TICKERLAKE_DATA_DIR="data", LAKE_URI="lake")
     build = subprocess.run(
         [str(TICKERLAKE), "demo", "--tickers", str(TICKERS), "--years", "1"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert build.returncode == 0, build.stderr[-2000:]
     return root, env
 
@@ -75,12 +83,18 @@ def test_run_serves_and_ctrl_c_stops_everything(tiny_lake_dir: tuple[Path, dict[
     port = free_loopback_port()
     launcher = subprocess.Popen(
         [str(TICKERLAKE), "run", "--port", str(port)],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     health = f"http://127.0.0.1:{port}/_stcore/health"
     try:
-        _wait_for(lambda: _healthy(health) or launcher.poll() is not None, timeout_s=120, what="health")
+        _wait_for(
+            lambda: _healthy(health) or launcher.poll() is not None, timeout_s=120, what="health"
+        )
         assert launcher.poll() is None, launcher.stdout.read() if launcher.stdout else ""
         family = psutil.Process(launcher.pid).children(recursive=True)
         pid_file = root / "data" / "run" / "redis.pid"
@@ -99,7 +113,16 @@ def test_run_serves_and_ctrl_c_stops_everything(tiny_lake_dir: tuple[Path, dict[
     assert f"redis://default:***@127.0.0.1:{env['TICKERLAKE_REDIS_PORT']}/0" in output
     assert (root / "data" / "redis" / "password").read_text().strip() not in output
     assert "Traceback" not in output
-    _wait_for(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in started), timeout_s=20, what="children to exit")
+    _wait_for(
+        lambda: (
+            not any(
+                psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+                for p in started
+            )
+        ),
+        timeout_s=20,
+        what="children to exit",
+    )
     assert not pid_file.exists()
     assert not _healthy(health)
 
@@ -142,16 +165,26 @@ def platform(tiny_lake_dir: tuple[Path, dict[str, str]]) -> Iterator[Platform]:
     with log.open("wb") as sink:
         launcher = subprocess.Popen(
             [str(TICKERLAKE), "run", "--port", str(port)],
-            cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            cwd=root,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     health = f"http://127.0.0.1:{port}/_stcore/health"
     try:
-        _wait_for(lambda: _healthy(health) or launcher.poll() is not None, timeout_s=120, what="health")
+        _wait_for(
+            lambda: _healthy(health) or launcher.poll() is not None, timeout_s=120, what="health"
+        )
         assert launcher.poll() is None, log.read_text()
         password = (root / "data" / "redis" / "password").read_text().strip()
         url = f"redis://default:{password}@127.0.0.1:{env['TICKERLAKE_REDIS_PORT']}/0"
         client = redis.Redis.from_url(url, decode_responses=True)
-        _wait_for(lambda: client.scard(ACTIVE_SYMBOLS_KEY) > 0, timeout_s=60, what="the worker's first write")
+        _wait_for(
+            lambda: client.scard(ACTIVE_SYMBOLS_KEY) > 0,
+            timeout_s=60,
+            what="the worker's first write",
+        )
         client.close()
         yield Platform(launcher, root, health, log, url)
     finally:
@@ -172,7 +205,10 @@ def _timestamps(client: redis.Redis, keys: list[str]) -> dict[str, set[int]]:
     pipe = client.pipeline(transaction=False)
     for key in keys:
         pipe.execute_command("TS.RANGE", key, "-", "+")
-    return {key: {int(ts) for ts, _ in samples} for key, samples in zip(keys, pipe.execute(), strict=True)}
+    return {
+        key: {int(ts) for ts, _ in samples}
+        for key, samples in zip(keys, pipe.execute(), strict=True)
+    }
 
 
 def _last_timestamp(url: str, key: str) -> int:
@@ -190,7 +226,9 @@ def _missing_seconds(stamps: set[int], around: int) -> int:
     sample, if later) to 10 s after it: the events a fault cost this series."""
     seconds = {ts // 1_000 for ts in stamps}
     start = max(around - 5_000, min(stamps)) // 1_000
-    return sum(1 for second in range(start, (around + 10_000) // 1_000 + 1) if second not in seconds)
+    return sum(
+        1 for second in range(start, (around + 10_000) // 1_000 + 1) if second not in seconds
+    )
 
 
 @dataclass(frozen=True)
@@ -218,9 +256,12 @@ def _drained(platform: Platform) -> Drained:
         def settled() -> bool:
             nonlocal previous
             stats = client.hgetall(WORKER_STATS_KEY)
-            calm = (stats.get("queued") == "0" and stats.get("received") == stats.get("written")
-                    and previous.get("received") == stats.get("received")
-                    and previous.get("updated_ms") != stats.get("updated_ms"))  # fmt: skip
+            calm = (
+                stats.get("queued") == "0"
+                and stats.get("received") == stats.get("written")
+                and previous.get("received") == stats.get("received")
+                and previous.get("updated_ms") != stats.get("updated_ms")
+            )
             previous = stats
             return calm
 
@@ -229,8 +270,13 @@ def _drained(platform: Platform) -> Drained:
     finally:
         simulator.resume()
         client.close()
-    return Drained(int(previous["received"]), int(previous["dropped"]), int(previous["replayed"]),
-                   int(previous["duplicates"]), windows)  # fmt: skip
+    return Drained(
+        int(previous["received"]),
+        int(previous["dropped"]),
+        int(previous["replayed"]),
+        int(previous["duplicates"]),
+        windows,
+    )
 
 
 def test_redis_killed_comes_back_on_its_address_with_its_data(platform: Platform) -> None:
@@ -258,8 +304,16 @@ def test_redis_killed_comes_back_on_its_address_with_its_data(platform: Platform
 
     os.kill(old_pid, signal.SIGKILL)
     killed_at = time.monotonic()
-    _wait_for(lambda: pid_file.exists() and int(pid_file.read_text()) != old_pid, timeout_s=60, what="a new Redis")
-    _wait_for(lambda: _last_timestamp(platform.redis_url, keys[0]) >= 0, timeout_s=60, what="Redis to answer")
+    _wait_for(
+        lambda: pid_file.exists() and int(pid_file.read_text()) != old_pid,
+        timeout_s=60,
+        what="a new Redis",
+    )
+    _wait_for(
+        lambda: _last_timestamp(platform.redis_url, keys[0]) >= 0,
+        timeout_s=60,
+        what="Redis to answer",
+    )
     back_after_s = time.monotonic() - killed_at
     check_timeseries(platform.redis_url)  # the very same URL, password and port
 
@@ -268,10 +322,16 @@ def test_redis_killed_comes_back_on_its_address_with_its_data(platform: Platform
     lost = sum(len(before[key] - after[key]) for key in keys)
     assert lost == 0
     at_restart = _last_timestamp(platform.redis_url, keys[0])
-    _wait_for(lambda: _last_timestamp(platform.redis_url, keys[0]) > at_restart,
-              timeout_s=60, what="the worker to write again")  # fmt: skip
-    _wait_for(lambda: _last_timestamp(platform.redis_url, keys[0]) > last_before + 11_000,
-              timeout_s=60, what="ten seconds past the kill")  # fmt: skip
+    _wait_for(
+        lambda: _last_timestamp(platform.redis_url, keys[0]) > at_restart,
+        timeout_s=60,
+        what="the worker to write again",
+    )
+    _wait_for(
+        lambda: _last_timestamp(platform.redis_url, keys[0]) > last_before + 11_000,
+        timeout_s=60,
+        what="ten seconds past the kill",
+    )
     now = _timestamps(client, keys)
     client.close()
     end = _drained(platform)
@@ -315,10 +375,16 @@ def test_worker_killed_is_restarted_and_the_app_stays_up(platform: Platform) -> 
 
     _wait_for(restarted, timeout_s=60, what="a new worker")
     at_restart = _last_timestamp(platform.redis_url, keys[0])
-    _wait_for(lambda: _last_timestamp(platform.redis_url, keys[0]) > at_restart,
-              timeout_s=60, what="the new worker to write")  # fmt: skip
-    _wait_for(lambda: _last_timestamp(platform.redis_url, keys[0]) > last_before + 11_000,
-              timeout_s=60, what="ten seconds past the kill")  # fmt: skip
+    _wait_for(
+        lambda: _last_timestamp(platform.redis_url, keys[0]) > at_restart,
+        timeout_s=60,
+        what="the new worker to write",
+    )
+    _wait_for(
+        lambda: _last_timestamp(platform.redis_url, keys[0]) > last_before + 11_000,
+        timeout_s=60,
+        what="ten seconds past the kill",
+    )
     now = _timestamps(client, keys)
     client.close()
     assert unhealthy == 0

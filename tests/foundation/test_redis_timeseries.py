@@ -15,7 +15,12 @@ def test_timeseries_module_is_loaded(redis_client: redis.Redis) -> None:
 
 def test_create_add_range_round_trip(redis_client: redis.Redis) -> None:
     ts = redis_client.ts()
-    ts.create("ts:{TEST}:close", retention_msecs=60_000, duplicate_policy="last", labels={"symbol": "TEST", "field": "close"})
+    ts.create(
+        "ts:{TEST}:close",
+        retention_msecs=60_000,
+        duplicate_policy="last",
+        labels={"symbol": "TEST", "field": "close"},
+    )
     for i, price in enumerate([10.0, 10.5, 10.25, 11.0]):
         ts.add("ts:{TEST}:close", 1_700_000_000_000 + i * 1000, price)
     ts.add("ts:{TEST}:close", 1_700_000_001_000, 10.75)  # duplicate timestamp: last wins

@@ -29,12 +29,19 @@ def test_delta_round_trip_on_s3(s3_lake_uri: str, s3_endpoint: str) -> None:
         }
     )
     write_deltalake(uri, frame.to_arrow(), storage_options=options)
-    write_deltalake(uri, frame.head(1).with_columns(close=pl.lit(11.0)).to_arrow(), mode="append", storage_options=options)
+    write_deltalake(
+        uri,
+        frame.head(1).with_columns(close=pl.lit(11.0)).to_arrow(),
+        mode="append",
+        storage_options=options,
+    )
 
     table = DeltaTable(uri, storage_options=options)
     assert table.version() == 1
     back = pl.read_delta(uri, storage_options=options).sort("ticker", "date", "close")
-    expected = pl.concat([frame, frame.head(1).with_columns(close=pl.lit(11.0))]).sort("ticker", "date", "close")
+    expected = pl.concat([frame, frame.head(1).with_columns(close=pl.lit(11.0))]).sort(
+        "ticker", "date", "close"
+    )
     assert_frame_equal(back, expected)
 
     # The objects really are on the endpoint, not on the local disk.

@@ -34,7 +34,9 @@ TICKERLAKE = Path(sys.executable).parent / "tickerlake"
 
 
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(TICKERLAKE), *args], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(TICKERLAKE), *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture
@@ -57,7 +59,9 @@ def test_services_up_status_down(cli_env: dict[str, str], tmp_path: Path) -> Non
         assert f"TimeSeries: {shown} (embedded)" in up.stdout
         url = _cli(["services", "url"], cli_env)
         assert url.returncode == 0, url.stderr
-        assert url.stdout == f"redis://default:{password}@127.0.0.1:{port}/0\n"  # the URL, nothing else
+        assert (
+            url.stdout == f"redis://default:{password}@127.0.0.1:{port}/0\n"
+        )  # the URL, nothing else
         check_timeseries(url.stdout.strip())
         pid = int((tmp_path / "data" / "run" / "redis.pid").read_text())
         assert (tmp_path / "data" / "redis" / "redis.log").exists()
@@ -67,8 +71,11 @@ def test_services_up_status_down(cli_env: dict[str, str], tmp_path: Path) -> Non
         paths = redis_stack_paths()
         pong = subprocess.run(
             [str(paths.cli), "--no-auth-warning", "-u", url.stdout.strip(), "ping"],
-            env=redis_environment(), capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+            env=redis_environment(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert pong.stdout.strip() == "PONG", pong.stderr
 
         again = _cli(["services", "up"], cli_env)  # idempotent: reports the running server
@@ -126,7 +133,17 @@ def test_redis_without_timeseries_is_named_plainly(tmp_path: Path) -> None:
     paths = redis_stack_paths()
     port = free_loopback_port()
     server = subprocess.Popen(
-        [str(paths.server), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
+        [
+            str(paths.server),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--dir",
+            str(tmp_path),
+        ],
         env=redis_environment(),
         stdout=subprocess.DEVNULL,
     )
@@ -192,7 +209,10 @@ def test_password_is_required_and_never_on_the_command_line(tmp_path: Path) -> N
 def test_redact_url_hides_every_password() -> None:
     assert redact_url("redis://:s3cret@host:6390/0") == "redis://:***@host:6390/0"
     assert redact_url("rediss://user:s3cret@host:6390/0") == "rediss://user:***@host:6390/0"
-    assert redact_url("redis://host:6390/0?password=s3cret&db=1") == "redis://host:6390/0?password=***&db=1"
+    assert (
+        redact_url("redis://host:6390/0?password=s3cret&db=1")
+        == "redis://host:6390/0?password=***&db=1"
+    )
     assert redact_url("redis://host:6390/0") == "redis://host:6390/0"
     assert "s3cret" not in redact_url("redis://:s3cret@[::1")  # malformed: hidden whole
 
@@ -217,8 +237,11 @@ def test_live_series_and_minute_candles_survive_sigkill(tmp_path: Path) -> None:
     try:
         t0 = 1_700_000_040_000 // 60_000 * 60_000
         seconds = 150  # two closed one-minute candles and a third still open
-        items = [(second_bar(sym, t0 + i * 1_000, 10.0 + i / 100), 0.0)
-                 for sym in ("AAA", "BBB") for i in range(seconds)]  # fmt: skip
+        items = [
+            (second_bar(sym, t0 + i * 1_000, 10.0 + i / 100), 0.0)
+            for sym in ("AAA", "BBB")
+            for i in range(seconds)
+        ]
         write_batch(server.url, items)
         client = redis.Redis.from_url(server.url, decode_responses=True)
         client.set("fsync:marker", "1")
@@ -273,5 +296,7 @@ def test_a_port_in_time_wait_is_free(free_port: int) -> None:
 
 
 def _in_time_wait(port: int) -> bool:
-    return any(c.status == psutil.CONN_TIME_WAIT and c.laddr and c.laddr.port == port
-               for c in psutil.net_connections(kind="tcp4"))  # fmt: skip
+    return any(
+        c.status == psutil.CONN_TIME_WAIT and c.laddr and c.laddr.port == port
+        for c in psutil.net_connections(kind="tcp4")
+    )

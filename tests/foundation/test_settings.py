@@ -12,10 +12,22 @@ from lake.settings import Settings, get_settings
 pytestmark = pytest.mark.unit
 
 _ENV = (
-    "LAKE_URI", "REDIS_URL", "FEED_URL", "MASSIVE_API_KEY", "POLYGON_API_KEY", "FINNHUB_API_KEY",
-    "FMP_API_KEY", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_ALLOW_HTTP", "TICKERLAKE_DATA_DIR", "TICKERLAKE_REDIS_PORT",
-)  # fmt: skip
+    "LAKE_URI",
+    "REDIS_URL",
+    "FEED_URL",
+    "MASSIVE_API_KEY",
+    "POLYGON_API_KEY",
+    "FINNHUB_API_KEY",
+    "FMP_API_KEY",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_ALLOW_HTTP",
+    "TICKERLAKE_DATA_DIR",
+    "TICKERLAKE_REDIS_PORT",
+)
 
 
 @pytest.fixture
@@ -83,8 +95,16 @@ def test_dotenv_file_is_read(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("variable", "value", "named"),
     [
-        ("TICKERLAKE_REDIS_PORT", "abc", "TICKERLAKE_REDIS_PORT='abc': input should be a valid integer"),
-        ("TICKERLAKE_REDIS_PORT", "-1", "TICKERLAKE_REDIS_PORT='-1': input should be greater than or equal to 0"),
+        (
+            "TICKERLAKE_REDIS_PORT",
+            "abc",
+            "TICKERLAKE_REDIS_PORT='abc': input should be a valid integer",
+        ),
+        (
+            "TICKERLAKE_REDIS_PORT",
+            "-1",
+            "TICKERLAKE_REDIS_PORT='-1': input should be greater than or equal to 0",
+        ),
         ("TICKERLAKE_REDIS_PORT", "65536", "TICKERLAKE_REDIS_PORT='65536'"),
         ("TICKERLAKE_REDIS_PORT", "٣", "TICKERLAKE_REDIS_PORT"),
         ("LAKE_URI", "gs://bucket/lake", "LAKE_URI='gs://bucket/lake': unsupported scheme gs://"),
@@ -95,7 +115,11 @@ def test_dotenv_file_is_read(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> N
         ("LAKE_URI", "s3:bucket", "not an S3 location"),
         ("LAKE_URI", "file://host/share", "not a file URI"),
         ("LAKE_URI", "   ", "LAKE_URI='   ': empty"),
-        ("FEED_URL", "http://example.com", "FEED_URL='http://example.com': must start with ws:// or wss://"),
+        (
+            "FEED_URL",
+            "http://example.com",
+            "FEED_URL='http://example.com': must start with ws:// or wss://",
+        ),
         ("FEED_URL", "ws://", "FEED_URL='ws://': no host"),
         ("FEED_URL", "ws://host:99999", "port outside 1..65535"),
         ("FEED_URL", "[/]", "must start with ws:// or wss:// (it has no scheme)"),
@@ -103,7 +127,7 @@ def test_dotenv_file_is_read(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> N
         ("AWS_ENDPOINT_URL", "127.0.0.1:9000", "AWS_ENDPOINT_URL='127.0.0.1:9000'"),
         ("AWS_ALLOW_HTTP", "maybe", "AWS_ALLOW_HTTP='maybe': input should be a valid boolean"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_value_is_one_config_error_line_naming_the_variable(
     clean_env: pytest.MonkeyPatch, variable: str, value: str, named: str
 ) -> None:

@@ -192,7 +192,9 @@ def test_a_source_omitting_untraded_tickers_loads_and_a_truncated_day_does_not(
         assert set(loaded["ticker"]) == set(tickers) - {tickers[3]}
         latest = latest_results().filter(pl.col("table") == "daily_bars").row(0, named=True)
         assert latest["success"] and latest["warnings"] >= 1
-        assert "expect_column_distinct_values_to_contain_set(ticker)" in latest["warning_expectations"]
+        assert (
+            "expect_column_distinct_values_to_contain_set(ticker)" in latest["warning_expectations"]
+        )
 
         truncated_day = _next_trading_day(quiet_day)
         server.as_of = truncated_day

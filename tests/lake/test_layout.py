@@ -23,12 +23,17 @@ def _bars(tickers: list[str], days: int, seed: int) -> pl.DataFrame:
         {
             "ticker": [r[0] for r in rows],
             "date": [r[1] for r in rows],
-            "open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
-            "volume": rng.uniform(1e3, 1e6, len(rows)), "vwap": close,
-            "transactions": rng.integers(1, 1000, len(rows)), "split_factor": 1.0,
+            "open": close,
+            "high": close * 1.01,
+            "low": close * 0.99,
+            "close": close,
+            "volume": rng.uniform(1e3, 1e6, len(rows)),
+            "vwap": close,
+            "transactions": rng.integers(1, 1000, len(rows)),
+            "split_factor": 1.0,
             "source": "synthetic",
         }
-    ).sample(fraction=1.0, shuffle=True, seed=seed)  # fmt: skip
+    ).sample(fraction=1.0, shuffle=True, seed=seed)
 
 
 def test_sorted_rewrite_narrows_files_and_pruned_reads_match(any_lake_uri: str) -> None:

@@ -56,9 +56,15 @@ def _bars_csv(tmp_path: Path, days: int = 40) -> Path:
     close = np.linspace(10.0, 20.0, days)
     path = tmp_path / "bars.csv"
     pl.DataFrame(
-        {"date": dates, "open": close, "high": close * 1.01, "low": close * 0.99,
-         "close": close, "volume": np.full(days, 1000.0)}
-    ).write_csv(path)  # fmt: skip
+        {
+            "date": dates,
+            "open": close,
+            "high": close * 1.01,
+            "low": close * 0.99,
+            "close": close,
+            "volume": np.full(days, 1000.0),
+        }
+    ).write_csv(path)
     return path
 
 
@@ -74,20 +80,28 @@ def _bars_csv(tmp_path: Path, days: int = 40) -> Path:
         (["load", "--date", ""], "--date '' is not a date"),
         (["load", "--date", "２０２１-01-04"], "is not a date"),  # full-width digits
         (["load", "--date", "2021-02-30"], "--date '2021-02-30' is not a date"),
-        (["load", "--date", "1999-12-31"],
-         "--date 1999-12-31 is before the trading calendar starts; use a date from 2000-01-03"),
+        (
+            ["load", "--date", "1999-12-31"],
+            "--date 1999-12-31 is before the trading calendar starts; use a date from 2000-01-03",
+        ),
         (["load", "--date", "9999-12-31"], "--date 9999-12-31 has not happened yet"),
         (["load", "--date", "0001-01-01"], "before the trading calendar starts"),
-        (["backfill", "--start", "2021-03-01", "--end", "2021-02-01"],
-         "--start 2021-03-01 is after --end 2021-02-01"),
+        (
+            ["backfill", "--start", "2021-03-01", "--end", "2021-02-01"],
+            "--start 2021-03-01 is after --end 2021-02-01",
+        ),
         (["backfill", "--start", "1990-01-01", "--end", "2021-02-01"], "--start 1990-01-01"),
         (["backfill", "--start", "2021-01-01", "--end", "9999-12-31"], "has not happened yet"),
-        (["backfill", "--start", "2021-01-01", "--end", "2021-02-01", "--chunk-days", "0"],
-         "Invalid value for '--chunk-days'"),
+        (
+            ["backfill", "--start", "2021-01-01", "--end", "2021-02-01", "--chunk-days", "0"],
+            "Invalid value for '--chunk-days'",
+        ),
         (["reconcile", "--as-of", "9999-12-31"], "--as-of 9999-12-31 has not happened yet"),
         (["reconcile", "--sample", "-1"], "Invalid value for '--sample'"),
-        (["indicators", "X", "--interval", "fortnight"],
-         "'fortnight' is not one of 'day', 'week', 'month'"),
+        (
+            ["indicators", "X", "--interval", "fortnight"],
+            "'fortnight' is not one of 'day', 'week', 'month'",
+        ),
         (["indicators", "X", "--format", "[/]"], "'[/]' is not one of 'csv', 'json', 'table'"),
         (["indicators", "X", "--with", "sma:²"], "bad parameter '²' in 'sma:²'"),
         (["indicators", "X", "--with", "ema:100000000000"], "use whole numbers from 1 to 5000"),
@@ -99,8 +113,10 @@ def _bars_csv(tmp_path: Path, days: int = 40) -> Path:
         (["indicators", "X", "--with", ""], "has an empty item"),
         (["indicators", "X", "--with", "sma:1," * 101 + "rsi"], "ask for at most 100"),
         (["indicators", "X", "--with", "x" * 50_000], "ask for at most 100 items"),
-        (["indicators", "X", "--start", "2021-03-01", "--end", "2021-01-01"],
-         "--start 2021-03-01 is after --end 2021-01-01"),
+        (
+            ["indicators", "X", "--start", "2021-03-01", "--end", "2021-01-01"],
+            "--start 2021-03-01 is after --end 2021-01-01",
+        ),
         (["indicators", "X", "--start", "[/]"], "--start '[/]' is not a date"),
         (["indicators", "[bold]x"], "TICKER '[bold]x' is not a ticker symbol"),
         (["indicators", ""], "TICKER '' is not a ticker symbol"),
@@ -109,7 +125,10 @@ def _bars_csv(tmp_path: Path, days: int = 40) -> Path:
         (["demo", "--tickers", "1" + "0" * 30], "Invalid value for '--tickers'"),
         (["demo", "--years", "1000"], "Invalid value for '--years'"),
         (["maintain", "--retention-hours", "-1"], "Invalid value for '--retention-hours'"),
-        (["maintain", "--retention-hours", "1" + "0" * 20], "Invalid value for '--retention-hours'"),
+        (
+            ["maintain", "--retention-hours", "1" + "0" * 20],
+            "Invalid value for '--retention-hours'",
+        ),
         (["run", "--port", "99999"], "Invalid value for '--port'"),
         (["run", "--port", "0"], "Invalid value for '--port'"),
         (["airflow", "--port", "-1"], "Invalid value for '--port'"),
@@ -120,15 +139,17 @@ def _bars_csv(tmp_path: Path, days: int = 40) -> Path:
         (["realtime", "simulate", "--rate", "[/]"], "'[/]' is not a finite number"),
         (["realtime", "simulate", "--spike-pct", "0"], "Invalid value for '--spike-pct'"),
         (["realtime", "simulate", "--frame-events", "0"], "Invalid value for '--frame-events'"),
-        (["realtime", "worker", "--feed-url", "http://example.com"],
-         "--feed-url (or FEED_URL) must start with ws:// or wss://"),
+        (
+            ["realtime", "worker", "--feed-url", "http://example.com"],
+            "--feed-url (or FEED_URL) must start with ws:// or wss://",
+        ),
         (["realtime", "worker", "--feed-url", "ws://127.0.0.1:99999"], "port outside 1..65535"),
         (["realtime", "worker", "--flush-ms", "0"], "Invalid value for '--flush-ms'"),
         (["realtime", "worker", "--buffer-limit", "0"], "Invalid value for '--buffer-limit'"),
         (["load", "--no-such-flag"], "No such option: --no-such-flag"),
         (["no-such-command"], "No such command 'no-such-command'"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_value_is_a_usage_error_on_one_plain_line(args: list[str], named: str) -> None:
     result = _cli(args)
 
@@ -181,7 +202,11 @@ def test_the_periods_cap_is_documented_in_help() -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "named"),
     [
-        ("TICKERLAKE_REDIS_PORT", "abc", "TICKERLAKE_REDIS_PORT='abc': input should be a valid integer"),
+        (
+            "TICKERLAKE_REDIS_PORT",
+            "abc",
+            "TICKERLAKE_REDIS_PORT='abc': input should be a valid integer",
+        ),
         ("TICKERLAKE_REDIS_PORT", "70000", "TICKERLAKE_REDIS_PORT='70000'"),
         ("LAKE_URI", "gs://bucket/lake", "LAKE_URI='gs://bucket/lake': unsupported scheme gs://"),
         ("LAKE_URI", "s3:/bucket", "LAKE_URI='s3:/bucket': not an S3 location"),
@@ -189,7 +214,7 @@ def test_the_periods_cap_is_documented_in_help() -> None:
         ("LAKE_URI", "http://example.com/lake", "unsupported scheme http://"),
         ("FEED_URL", "http://example.com", "FEED_URL='http://example.com': must start with ws://"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_setting_is_one_line_naming_the_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
 ) -> None:
@@ -218,10 +243,20 @@ def test_an_unknown_ticker_is_a_data_error(lake_uri: str) -> None:
     days = 60
     dates = pl.date_range(pl.date(2021, 1, 4), pl.date(2021, 6, 30), "1d", eager=True)[:days]
     bars = pl.DataFrame(
-        {"ticker": "AAA", "date": dates, "open": 10.0, "high": 11.0, "low": 9.0, "close": 10.0,
-         "volume": 1000.0, "vwap": 10.0, "transactions": 1, "split_factor": 1.0,
-         "source": "synthetic"}
-    ).with_columns(pl.col("transactions").cast(pl.Int64))  # fmt: skip
+        {
+            "ticker": "AAA",
+            "date": dates,
+            "open": 10.0,
+            "high": 11.0,
+            "low": 9.0,
+            "close": 10.0,
+            "volume": 1000.0,
+            "vwap": 10.0,
+            "transactions": 1,
+            "split_factor": 1.0,
+            "source": "synthetic",
+        }
+    ).with_columns(pl.col("transactions").cast(pl.Int64))
     tables.write(ADJUSTED_BARS, bars, mode="overwrite", lake_uri=lake_uri)
 
     known = _cli(["indicators", "aaa", "--with", "sma:5"])
@@ -253,10 +288,14 @@ def test_an_unreachable_s3_endpoint_is_a_service_outage() -> None:
     endpoint = f"http://127.0.0.1:{free_loopback_port()}"  # nothing listens there
 
     result = _cli(
-        ["indicators", "AAPL"], LAKE_URI="s3://tickerlake-test/lake", AWS_ENDPOINT_URL=endpoint,
-        AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b",
+        ["indicators", "AAPL"],
+        LAKE_URI="s3://tickerlake-test/lake",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="a",
+        AWS_SECRET_ACCESS_KEY="b",
         AWS_ALLOW_HTTP="true",
-    )  # fmt: skip
+    )
 
     _one_error_line(result, 69, "the lake's storage is unreachable")
     assert "nothing was read" in result.stderr and "is reachable" in result.stderr
@@ -338,18 +377,24 @@ def test_classify_maps_each_kind_to_its_exit_code() -> None:
     ("args", "code", "expected"),
     [
         (["load", "--date", "[/]"], 2, "error: --date '[/]' is not a date; write YYYY-MM-DD"),
-        (["indicators", "X", "--with", "ema:100000000000"], 2,
-         "error: bad parameter '100000000000' in 'ema:100000000000'; use whole numbers from 1 "
-         "to 5000, e.g. ema:20"),
+        (
+            ["indicators", "X", "--with", "ema:100000000000"],
+            2,
+            "error: bad parameter '100000000000' in 'ema:100000000000'; use whole numbers from 1 "
+            "to 5000, e.g. ema:20",
+        ),
     ],
-)  # fmt: skip
+)
 def test_python_m_pipelines_cli_prints_the_line_and_no_traceback(
     args: list[str], code: int, expected: str
 ) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
     assert done.returncode == code
     assert done.stderr == expected + "\n"

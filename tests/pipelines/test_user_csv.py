@@ -20,8 +20,11 @@ from pipelines.indicator_report import check_bars_csv
 pytestmark = pytest.mark.unit
 
 HEADER = "date,open,high,low,close,volume"
-GOOD = ["2021-01-04,10,11,9,10.5,100", "2021-01-05,10.5,11.5,10,11,200",
-        "2021-01-06,11,12,10.5,11.5,300"]  # fmt: skip
+GOOD = [
+    "2021-01-04,10,11,9,10.5,100",
+    "2021-01-05,10.5,11.5,10,11,200",
+    "2021-01-06,11,12,10.5,11.5,300",
+]
 
 
 def _file(tmp_path: Path, content: str | bytes, name: str = "bars.csv") -> Path:
@@ -34,7 +37,9 @@ def _file(tmp_path: Path, content: str | bytes, name: str = "bars.csv") -> Path:
 
 
 def _run(path: Path, *extra: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["indicators", "--input", str(path), "--with", "sma:2", *extra])
+    result = CliRunner().invoke(
+        app, ["indicators", "--input", str(path), "--with", "sma:2", *extra]
+    )
     assert "Traceback" not in result.stdout + result.stderr
     return result.exit_code, result.stdout, result.stderr
 
@@ -55,9 +60,14 @@ def _rows(*lines: str) -> str:
         (_rows("2021-01-04,10,11,9,10,-5"), "line 2: volume -5 is negative"),
         (_rows("2021-01-04,-10,11,9,10,5"), "line 2: open -10 is not a positive price"),
         (_rows("2021-01-04,10,11,0,10,5"), "line 2: low 0 is not a positive price"),
-        (_rows(GOOD[0], GOOD[1], GOOD[0]),
-         "line 2: date 2021-01-04 appears more than once (also line 4); keep one bar per date"),
-        (_rows("04/01/2021,10,11,9,10,5"), "line 2: date '04/01/2021' is not a date; write YYYY-MM-DD"),
+        (
+            _rows(GOOD[0], GOOD[1], GOOD[0]),
+            "line 2: date 2021-01-04 appears more than once (also line 4); keep one bar per date",
+        ),
+        (
+            _rows("04/01/2021,10,11,9,10,5"),
+            "line 2: date '04/01/2021' is not a date; write YYYY-MM-DD",
+        ),
         (_rows("2021-02-30,10,11,9,10,5"), "line 2: date '2021-02-30' is not a date"),
         (_rows("[/],10,11,9,10,5"), "line 2: date '[/]' is not a date"),
         (_rows(",10,11,9,10,5"), "line 2: date '' is not a date"),
@@ -69,21 +79,29 @@ def _rows(*lines: str) -> str:
         (_rows(GOOD[0], "", "2021-01-06,10,11,9,nan,5"), "line 4: close is nan"),  # blank line 3
         (_rows("2021-01-04,10,11,9,10,5,7"), "cannot read bars.csv as CSV"),  # ragged
         ("date,open,high,low,close\n2021-01-04,1,1,1,1\n", "bars.csv: lacks column(s) volume"),
-        ("date;open;high;low;close;volume\n2021-01-04;1;2;0.5;1;5\n",
-         "(the file must be comma-separated)"),
-        ("Date,Open,High,Low,Close,Volume,close\n2021-01-04,1,2,0.5,1,5,1\n",
-         "names column(s) close more than once"),
+        (
+            "date;open;high;low;close;volume\n2021-01-04;1;2;0.5;1;5\n",
+            "(the file must be comma-separated)",
+        ),
+        (
+            "Date,Open,High,Low,Close,Volume,close\n2021-01-04,1,2,0.5,1,5,1\n",
+            "names column(s) close more than once",
+        ),
         ('{"a": [[[[[[[[[[1]]]]]]]]]]}\n', "lacks column(s) date, open, high, low, close, volume"),
         (HEADER + "\n", "bars.csv: has a header but no rows"),
         (HEADER + "\n\n\n", "bars.csv: has a header but no rows"),
         ("", "bars.csv is empty"),
         ("\n \n", "bars.csv is empty"),
-        (np.random.default_rng(3).integers(0, 256, 4096, dtype=np.uint8).tobytes(),
-         "bars.csv is a binary file, not CSV text"),
-        (f"{HEADER},name\n2021-01-04,1,2,0.5,1,5,caf\xe9\n".encode("latin-1"),
-         "not UTF-8 text; save it as UTF-8 CSV"),
+        (
+            np.random.default_rng(3).integers(0, 256, 4096, dtype=np.uint8).tobytes(),
+            "bars.csv is a binary file, not CSV text",
+        ),
+        (
+            f"{HEADER},name\n2021-01-04,1,2,0.5,1,5,caf\xe9\n".encode("latin-1"),
+            "not UTF-8 text; save it as UTF-8 CSV",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_refused_file_prints_no_rows_and_one_line_naming_where(
     tmp_path: Path, content: str | bytes, named: str
 ) -> None:
@@ -120,8 +138,10 @@ def test_unsorted_dates_are_warned_about_and_sorted(tmp_path: Path) -> None:
         "sorted by date"
     ]
     assert pl.read_csv(stdout.encode())["date"].to_list() == [
-        "2021-01-04", "2021-01-05", "2021-01-06"
-    ]  # fmt: skip
+        "2021-01-04",
+        "2021-01-05",
+        "2021-01-06",
+    ]
 
 
 def test_extra_columns_and_open_outside_the_range_are_warnings(tmp_path: Path) -> None:
@@ -153,10 +173,19 @@ def test_spaces_crlf_bom_and_capitalised_headers_are_read(tmp_path: Path) -> Non
 def test_a_big_file_is_read_whole(tmp_path: Path) -> None:
     rows = 200_000
     close = 50 * np.exp(np.cumsum(np.random.default_rng(5).normal(0, 0.001, rows)))
-    dates = pl.date_range(pl.date(1500, 1, 1), pl.date(1500, 1, 1).dt.offset_by(f"{rows - 1}d"),
-                          eager=True)  # fmt: skip
-    pl.DataFrame({"date": dates, "open": close, "high": close * 1.01, "low": close * 0.99,
-                  "close": close, "volume": 1.0}).write_csv(tmp_path / "big.csv")  # fmt: skip
+    dates = pl.date_range(
+        pl.date(1500, 1, 1), pl.date(1500, 1, 1).dt.offset_by(f"{rows - 1}d"), eager=True
+    )
+    pl.DataFrame(
+        {
+            "date": dates,
+            "open": close,
+            "high": close * 1.01,
+            "low": close * 0.99,
+            "close": close,
+            "volume": 1.0,
+        }
+    ).write_csv(tmp_path / "big.csv")
 
     code, stdout, stderr = _run(tmp_path / "big.csv")
 
@@ -174,10 +203,16 @@ def test_a_path_that_is_not_a_file_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_check_bars_csv_is_a_pure_function_of_the_cells() -> None:
     raw = pl.DataFrame(
-        {"date": ["2021-01-05", "2021-01-04", "2021-01-06"], "open": ["1", "1", "5"],
-         "high": ["2", "2", "2"], "low": ["0.5", "0.5", "0.5"], "close": ["1", "1", "1"],
-         "volume": ["0", "10", "-3"], "note": ["a", "b", "c"]}
-    )  # fmt: skip
+        {
+            "date": ["2021-01-05", "2021-01-04", "2021-01-06"],
+            "open": ["1", "1", "5"],
+            "high": ["2", "2", "2"],
+            "low": ["0.5", "0.5", "0.5"],
+            "close": ["1", "1", "1"],
+            "volume": ["0", "10", "-3"],
+            "note": ["a", "b", "c"],
+        }
+    )
 
     bars, problems = check_bars_csv(raw)
 

@@ -90,8 +90,17 @@ class ScriptedFeed:
             if action == "auth":
                 await ws.send(messages.status_frame("auth_success", "authenticated"), text=True)
             elif action == "subscribe":
-                await ws.send(messages.encode_events([
-                    {"ev": "status", "status": "success", "message": f"{messages.SUBSCRIBED_PREFIX}{p}"}
-                    for p in params
-                ]), text=True)  # fmt: skip
+                await ws.send(
+                    messages.encode_events(
+                        [
+                            {
+                                "ev": "status",
+                                "status": "success",
+                                "message": f"{messages.SUBSCRIBED_PREFIX}{p}",
+                            }
+                            for p in params
+                        ]
+                    ),
+                    text=True,
+                )
                 return

@@ -34,9 +34,19 @@ def seconds(symbol: str, count: int, *, seed: int = 5) -> list[SecondAggregate]:
         open_ = closes_list[i - 1] if i else close
         high, low = max(open_, close) * 1.0005, min(open_, close) * 0.9995
         start = START_MS + i * 1000
-        bars.append(SecondAggregate(sym=symbol, o=round(open_, 4), h=round(high, 4), l=round(low, 4),
-                                    c=round(close, 4), v=float(rng.integers(100, 900)),
-                                    vw=round((high + low) / 2, 4), s=start, e=start + 1000))  # fmt: skip
+        bars.append(
+            SecondAggregate(
+                sym=symbol,
+                o=round(open_, 4),
+                h=round(high, 4),
+                l=round(low, 4),
+                c=round(close, 4),
+                v=float(rng.integers(100, 900)),
+                vw=round((high + low) / 2, 4),
+                s=start,
+                e=start + 1000,
+            )
+        )
     return bars
 
 

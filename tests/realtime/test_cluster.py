@@ -49,14 +49,13 @@ def test_the_worker_writes_every_symbol_to_the_node_owning_it(
         await eventually(lambda: worker.sink.counters.alerts >= 1)
         market.pause()
         await eventually(
-            lambda: worker.sink.pending == 0
-            and worker.counters.received == market.stats.events_sent
+            lambda: (
+                worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent
+            )
         )
         await eventually(lambda: client.exists(keys.stats_key("messages_per_s")))
 
-    worker = asyncio.run(
-        scenario(cluster_url, universe, body, simulator=SimulatorConfig(rate=200))
-    )
+    worker = asyncio.run(scenario(cluster_url, universe, body, simulator=SimulatorConfig(rate=200)))
 
     symbols = client.smembers(keys.ACTIVE_SYMBOLS_KEY)
     assert symbols == set(universe["ticker"])

@@ -12,7 +12,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize(
     "sector",
-    ["Finance, Insurance & Real Estate", "Agriculture, Forestry & Fishing", "Services (other)", "mega", ""],
+    [
+        "Finance, Insurance & Real Estate",
+        "Agriculture, Forestry & Fishing",
+        "Services (other)",
+        "mega",
+        "",
+    ],
 )
 def test_lake_sector_names_are_accepted_as_labels(redis_client: redis.Redis, sector: str) -> None:
     value = label_value(sector)

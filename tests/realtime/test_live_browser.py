@@ -106,14 +106,40 @@ def live_app(
     base = f"http://127.0.0.1:{app_port}"
     cli = [sys.executable, "-m", "pipelines.cli", "realtime"]
     commands = {
-        "simulator": [*cli, "simulate", "--port", str(feed_port), "--rate", "200",
-                      "--tickers", str(TICKERS)],
-        "worker": [*cli, "worker", "--feed-url", f"ws://127.0.0.1:{feed_port}",
-                   "--redis-url", redis_url],
-        "streamlit": [sys.executable, "-m", "streamlit", "run", str(MAIN),
-                      "--server.address", "127.0.0.1", "--server.port", str(app_port),
-                      "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-    }  # fmt: skip
+        "simulator": [
+            *cli,
+            "simulate",
+            "--port",
+            str(feed_port),
+            "--rate",
+            "200",
+            "--tickers",
+            str(TICKERS),
+        ],
+        "worker": [
+            *cli,
+            "worker",
+            "--feed-url",
+            f"ws://127.0.0.1:{feed_port}",
+            "--redis-url",
+            redis_url,
+        ],
+        "streamlit": [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(MAIN),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(app_port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+    }
     processes: list[subprocess.Popen] = []
     log_files = [(logs / f"{name}.log").open("wb") for name in commands]
     try:

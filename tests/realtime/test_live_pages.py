@@ -45,16 +45,28 @@ def live_stream(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     env.pop("FEED_URL", None)
     cli = [sys.executable, "-m", "pipelines.cli", "realtime"]
     logs = tmp_path_factory.mktemp("live-logs")
-    simulator = subprocess.Popen([*cli, "simulate", "--port", str(port), "--rate", "150", "--tickers", "30"],
-                                 env=env, cwd=PROJECT_ROOT, stdout=(logs / "sim.log").open("wb"),
-                                 stderr=subprocess.STDOUT)  # fmt: skip
-    worker = subprocess.Popen([*cli, "worker", "--feed-url", f"ws://127.0.0.1:{port}"],
-                              env=env, cwd=PROJECT_ROOT, stdout=(logs / "worker.log").open("wb"),
-                              stderr=subprocess.STDOUT)  # fmt: skip
+    simulator = subprocess.Popen(
+        [*cli, "simulate", "--port", str(port), "--rate", "150", "--tickers", "30"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=(logs / "sim.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        [*cli, "worker", "--feed-url", f"ws://127.0.0.1:{port}"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=(logs / "worker.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        wait_until(lambda: int(client.hget(keys.WORKER_STATS_KEY, "written") or 0) > 100
-                   and client.exists(keys.stats_key("messages_per_s")))  # fmt: skip
+        wait_until(
+            lambda: (
+                int(client.hget(keys.WORKER_STATS_KEY, "written") or 0) > 100
+                and client.exists(keys.stats_key("messages_per_s"))
+            )
+        )
         yield redis_url
     finally:
         for process in (worker, simulator):
@@ -121,13 +133,18 @@ def test_hostile_links_on_live_pages_get_a_notice(
         app.query_params[param] = value
         app.run()
         assert not app.exception, app.exception
-        shown = [str(e.value).lower() for kind in ("markdown", "caption", "title", "warning",
-                 "error", "info") for e in app.get(kind)] + [str(m.label).lower() for m in app.metric]  # fmt: skip
+        shown = [
+            str(e.value).lower()
+            for kind in ("markdown", "caption", "title", "warning", "error", "info")
+            for e in app.get(kind)
+        ] + [str(m.label).lower() for m in app.metric]
         for danger in (value[:1000].lower(), "](http", "<script", "**bold**"):
             if danger in value.lower():
                 assert not any(danger in text for text in shown), (page, param, danger[:40])
         uses = (param == "cap" and page != "live_health.py") or page in (
-            "live_candles.py", "live_moving_averages.py")  # fmt: skip
+            "live_candles.py",
+            "live_moving_averages.py",
+        )
         if uses:
             assert any(f"`{param}`" in w.value for w in app.warning), (page, param, value[:40])
 
@@ -151,14 +168,21 @@ def _start_stream(redis_url: str, logs: Path, feed_port: int) -> list[subprocess
     env.pop("FEED_URL", None)
     cli = [sys.executable, "-m", "pipelines.cli", "realtime"]
     return [
-        subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=(logs / log).open("ab"),
-                         stderr=subprocess.STDOUT)
+        subprocess.Popen(
+            command,
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=(logs / log).open("ab"),
+            stderr=subprocess.STDOUT,
+        )
         for command, log in (
-            ([*cli, "simulate", "--port", str(feed_port), "--rate", "100", "--tickers", "10"],
-             "sim.log"),
+            (
+                [*cli, "simulate", "--port", str(feed_port), "--rate", "100", "--tickers", "10"],
+                "sim.log",
+            ),
             ([*cli, "worker", "--feed-url", f"ws://127.0.0.1:{feed_port}"], "worker.log"),
         )
-    ]  # fmt: skip
+    ]
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:

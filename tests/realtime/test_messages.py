@@ -13,10 +13,21 @@ pytestmark = pytest.mark.unit
 
 def aggregate(**overrides: object) -> dict[str, object]:
     event: dict[str, object] = {
-        "ev": "A", "sym": "AAPL", "v": 4110, "av": 9470157, "op": 0.4372, "vw": 0.4488,
-        "o": 0.4488, "c": 0.4486, "h": 0.4489, "l": 0.4486, "a": 0.4352, "z": 685,
-        "s": 1610144640000, "e": 1610144641000,
-    }  # fmt: skip
+        "ev": "A",
+        "sym": "AAPL",
+        "v": 4110,
+        "av": 9470157,
+        "op": 0.4372,
+        "vw": 0.4488,
+        "o": 0.4488,
+        "c": 0.4486,
+        "h": 0.4489,
+        "l": 0.4486,
+        "a": 0.4352,
+        "z": 685,
+        "s": 1610144640000,
+        "e": 1610144641000,
+    }
     event.update(overrides)
     return event
 
@@ -27,19 +38,41 @@ def test_a_frame_of_many_events_decodes_every_documented_field() -> None:
     assert len(frame.aggregates) == 300
     first = frame.aggregates[0]
     assert isinstance(first, SecondAggregate)
-    assert (first.sym, first.v, first.av, first.op, first.vw, first.o, first.h, first.l, first.a, first.z) == (
-        "S0", 4110, 9470157, 0.4372, 0.4488, 0.4488, 2.0, 0.4486, 0.4352, 685,
+    assert (
+        first.sym,
+        first.v,
+        first.av,
+        first.op,
+        first.vw,
+        first.o,
+        first.h,
+        first.l,
+        first.a,
+        first.z,
+    ) == (
+        "S0",
+        4110,
+        9470157,
+        0.4372,
+        0.4488,
+        0.4488,
+        2.0,
+        0.4486,
+        0.4352,
+        685,
     )
     assert (first.s, first.e) == (1610144640000, 1610144641000)
     assert (frame.malformed, frame.unknown) == (0, 0)
 
 
 def test_event_codes_dispatch_through_the_table() -> None:
-    payload = orjson.dumps([
-        {"ev": "status", "status": "connected", "message": "Connected Successfully"},
-        aggregate(ev="A"),
-        aggregate(ev="AM"),
-    ])  # fmt: skip
+    payload = orjson.dumps(
+        [
+            {"ev": "status", "status": "connected", "message": "Connected Successfully"},
+            aggregate(ev="A"),
+            aggregate(ev="AM"),
+        ]
+    )
     frame = parse_frame(payload)
     assert frame.statuses == [Status(status="connected", message="Connected Successfully")]
     assert [type(a) for a in frame.aggregates] == [SecondAggregate, MinuteAggregate]
@@ -49,13 +82,23 @@ def test_event_codes_dispatch_through_the_table() -> None:
 @pytest.mark.parametrize(
     ("payload", "good", "malformed", "unknown"),
     [
-        (b"[{\"ev\":\"A\",\"sym\":", 0, 1, 0),  # truncated JSON
-        (b"{\"ev\":\"A\"}", 0, 1, 0),  # an object, not an array
+        (b'[{"ev":"A","sym":', 0, 1, 0),  # truncated JSON
+        (b'{"ev":"A"}', 0, 1, 0),  # an object, not an array
         (orjson.dumps([aggregate(), aggregate(o="n/a"), aggregate()]), 2, 1, 0),  # bad type
         (orjson.dumps([aggregate(s="1")]), 0, 1, 0),  # a time as text
         (orjson.dumps([aggregate(sym=None)]), 0, 1, 0),  # a null symbol
-        (orjson.dumps([{k: v for k, v in aggregate().items() if k != "sym"}]), 0, 1, 0),  # no symbol
-        (orjson.dumps([aggregate(), {"ev": "T", "sym": "AAPL", "p": 1.0}]), 1, 0, 1),  # trades channel
+        (
+            orjson.dumps([{k: v for k, v in aggregate().items() if k != "sym"}]),
+            0,
+            1,
+            0,
+        ),  # no symbol
+        (
+            orjson.dumps([aggregate(), {"ev": "T", "sym": "AAPL", "p": 1.0}]),
+            1,
+            0,
+            1,
+        ),  # trades channel
         (orjson.dumps([aggregate(), 42, "x"]), 1, 2, 0),  # not objects
     ],
 )
@@ -91,12 +134,30 @@ GOOD = orjson.dumps([aggregate(sym="AAPL"), aggregate(sym="MSFT")])
     [
         ("deeply nested array", b"[" * 100_000, 1, 0, 0),
         ("deeply nested and closed", b"[" * 100_000 + b"]" * 100_000, 1, 0, 0),
-        ("deep nesting inside an event", b'[{"ev":"A","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}]", 1, 0, 0),
+        (
+            "deep nesting inside an event",
+            b'[{"ev":"A","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}]",
+            1,
+            0,
+            0,
+        ),
         ("a number beyond float", b'[{"ev":"A","sym":"AAPL","o":1e400}]', 1, 0, 0),
         ("a NaN literal", b'[{"ev":"A","sym":"AAPL","o":NaN}]', 1, 0, 0),
         ("an Infinity literal", b'[{"ev":"A","sym":"AAPL","o":Infinity}]', 1, 0, 0),
-        ("bytes that are not UTF-8", orjson.dumps([aggregate(sym="ZZZZ")]).replace(b"ZZZZ", b"\xff\xfe"), 1, 0, 0),
-        ("a lone surrogate escape", orjson.dumps([aggregate(sym="ZZZZ")]).replace(b"ZZZZ", b"\\ud800"), 1, 0, 0),
+        (
+            "bytes that are not UTF-8",
+            orjson.dumps([aggregate(sym="ZZZZ")]).replace(b"ZZZZ", b"\xff\xfe"),
+            1,
+            0,
+            0,
+        ),
+        (
+            "a lone surrogate escape",
+            orjson.dumps([aggregate(sym="ZZZZ")]).replace(b"ZZZZ", b"\\ud800"),
+            1,
+            0,
+            0,
+        ),
         ("an object, not an array", orjson.dumps(aggregate()), 1, 0, 0),
         ("an empty frame", b"", 1, 0, 0),
         ("an empty array", b"[]", 0, 0, 0),
@@ -105,9 +166,20 @@ GOOD = orjson.dumps([aggregate(sym="AAPL"), aggregate(sym="MSFT")])
         ("an unknown event code", b'[{"ev":"XQ","sym":"AAPL"},{"ev":"T"}]', 0, 2, 0),
         ("a status of the wrong type", b'[{"ev":"status","status":5}]', 1, 0, 0),
         ("over the byte cap", b"[" + b" " * (messages.MAX_FRAME_BYTES) + b"]", 0, 0, 1),
-        ("over the event cap", b"[" + b",".join([b"1"] * (messages.MAX_FRAME_EVENTS + 1)) + b"]", 0, 0, 1),
-        ("over the event cap, all valid",
-         orjson.dumps([aggregate()] * (messages.MAX_FRAME_EVENTS + 1)), 0, 0, 1),
+        (
+            "over the event cap",
+            b"[" + b",".join([b"1"] * (messages.MAX_FRAME_EVENTS + 1)) + b"]",
+            0,
+            0,
+            1,
+        ),
+        (
+            "over the event cap, all valid",
+            orjson.dumps([aggregate()] * (messages.MAX_FRAME_EVENTS + 1)),
+            0,
+            0,
+            1,
+        ),
     ],
 )
 def test_hostile_frames_are_counted_never_raised(
@@ -116,7 +188,11 @@ def test_hostile_frames_are_counted_never_raised(
     for variant in (payload, payload.decode("utf-8", errors="surrogateescape")):
         frame = parse_frame(variant)
         assert (frame.aggregates, frame.malformed, frame.unknown, frame.oversized) == (
-            [], malformed, unknown, oversized), name
+            [],
+            malformed,
+            unknown,
+            oversized,
+        ), name
 
 
 def test_good_events_beside_hostile_ones_in_the_same_frame_survive() -> None:
@@ -142,5 +218,9 @@ def test_caps_are_settable_and_a_string_of_ten_megabytes_is_refused_before_parsi
 
 
 def test_a_huge_integer_decodes_and_is_left_to_screening() -> None:
-    (event,) = parse_frame(orjson.dumps([aggregate(s=2**70 // 10**3)]).replace(b"1180591620717411303", str(2**70).encode())).aggregates
+    (event,) = parse_frame(
+        orjson.dumps([aggregate(s=2**70 // 10**3)]).replace(
+            b"1180591620717411303", str(2**70).encode()
+        )
+    ).aggregates
     assert event.s == 2**70

@@ -21,9 +21,20 @@ NOW_DATE = date(2025, 10, 9)
 
 def bar(**overrides: object) -> SecondAggregate:
     fields: dict[str, object] = {
-        "sym": "AAPL", "o": 10.0, "h": 10.5, "l": 9.5, "c": 10.2, "v": 100.0, "vw": 10.1,
-        "s": NOW - 1_000, "e": NOW, "av": 1_000.0, "op": 9.9, "a": 10.0, "z": 50.0,
-    }  # fmt: skip
+        "sym": "AAPL",
+        "o": 10.0,
+        "h": 10.5,
+        "l": 9.5,
+        "c": 10.2,
+        "v": 100.0,
+        "vw": 10.1,
+        "s": NOW - 1_000,
+        "e": NOW,
+        "av": 1_000.0,
+        "op": 9.9,
+        "a": 10.0,
+        "z": 50.0,
+    }
     fields.update(overrides)
     return SecondAggregate(**fields)  # type: ignore[arg-type]
 
@@ -38,8 +49,22 @@ def test_symbols_of_the_ticker_grammar_pass(symbol: str) -> None:
 
 @pytest.mark.parametrize(
     "symbol",
-    ["", "aapl", "1AB", "AA PL", "A{B}", "A:B", "BRK.", "BRK.BBBBB", "ABCDEFGHIJK", "A\nB", "ÄPFEL",
-     "A" * 10 * 2**20, "*", "BRK..B"],
+    [
+        "",
+        "aapl",
+        "1AB",
+        "AA PL",
+        "A{B}",
+        "A:B",
+        "BRK.",
+        "BRK.BBBBB",
+        "ABCDEFGHIJK",
+        "A\nB",
+        "ÄPFEL",
+        "A" * 10 * 2**20,
+        "*",
+        "BRK..B",
+    ],
 )
 def test_symbols_outside_the_grammar_are_skipped(symbol: str) -> None:
     result = screen([bar(sym=symbol)], NOW)
@@ -77,20 +102,29 @@ def test_every_simulator_and_synthetic_market_ticker_passes() -> None:
         ({"z": math.nan}, screening.NEGATIVE_VOLUME),
     ],
 )
-def test_impossible_events_are_skipped_with_their_reason(overrides: dict[str, object], reason: str) -> None:
+def test_impossible_events_are_skipped_with_their_reason(
+    overrides: dict[str, object], reason: str
+) -> None:
     result = screen([bar(sym="AAPL"), bar(sym="MSFT", **overrides), bar(sym="IBM")], NOW)
     assert [e.sym for e in result.kept] == ["AAPL", "IBM"]
     assert result.skipped == {reason: 1}
 
 
 def test_edges_of_the_tolerance_pass_and_limits_are_settable() -> None:
-    edge = [bar(s=NOW + DAY_MS - 1_000, e=NOW + DAY_MS), bar(s=NOW - 7 * DAY_MS, e=NOW - 7 * DAY_MS + 1_000)]
+    edge = [
+        bar(s=NOW + DAY_MS - 1_000, e=NOW + DAY_MS),
+        bar(s=NOW - 7 * DAY_MS, e=NOW - 7 * DAY_MS + 1_000),
+    ]
     assert len(screen(edge, NOW).kept) == 2
     tight = EventLimits(max_ahead_ms=60_000, max_age_ms=3_600_000, symbol_grammar=r"SYN\d{4}")
     moved = [bar(sym="SYN0002", s=e.s, e=e.e) for e in edge]
     result = screen([*moved, bar(sym="SYN0001"), bar(sym="AAPL")], NOW, tight)
     assert [e.sym for e in result.kept] == ["SYN0001"]
-    assert result.skipped == {screening.TOO_FAR_AHEAD: 1, screening.TOO_OLD: 1, screening.BAD_SYMBOL: 1}
+    assert result.skipped == {
+        screening.TOO_FAR_AHEAD: 1,
+        screening.TOO_OLD: 1,
+        screening.BAD_SYMBOL: 1,
+    }
 
 
 def test_optional_fields_absent_pass_and_a_screen_remembers_good_symbols() -> None:

@@ -20,7 +20,9 @@ AGGREGATE_FIELDS = {"ev", "sym", "v", "av", "op", "vw", "o", "c", "h", "l", "a",
 
 
 async def with_simulator(
-    universe: pl.DataFrame, config: SimulatorConfig, body: Callable[[MarketSimulator], Awaitable[None]]
+    universe: pl.DataFrame,
+    config: SimulatorConfig,
+    body: Callable[[MarketSimulator], Awaitable[None]],
 ) -> None:
     simulator = MarketSimulator(universe, config)
     await simulator.start()
@@ -34,7 +36,9 @@ async def receive(ws: ClientConnection) -> list[dict[str, object]]:
     return orjson.loads(await asyncio.wait_for(ws.recv(), 10))
 
 
-async def events_until(ws: ClientConnection, predicate: Callable[[dict], bool], limit: int = 500) -> AsyncIterator:
+async def events_until(
+    ws: ClientConnection, predicate: Callable[[dict], bool], limit: int = 500
+) -> AsyncIterator:
     for _ in range(limit):
         for event in await receive(ws):
             if predicate(event):
@@ -51,7 +55,9 @@ def test_connect_auth_subscribe_and_aggregates(universe: pl.DataFrame) -> None:
             assert await receive(ws) == [
                 {"ev": "status", "status": "auth_success", "message": "authenticated"}
             ]
-            await ws.send(orjson.dumps({"action": "subscribe", "params": "A.SYN0001,A.SYN0002"}).decode())
+            await ws.send(
+                orjson.dumps({"action": "subscribe", "params": "A.SYN0001,A.SYN0002"}).decode()
+            )
             assert await receive(ws) == [
                 {"ev": "status", "status": "success", "message": "subscribed to: A.SYN0001"},
                 {"ev": "status", "status": "success", "message": "subscribed to: A.SYN0002"},
@@ -64,11 +70,20 @@ def test_connect_auth_subscribe_and_aggregates(universe: pl.DataFrame) -> None:
             assert {e["sym"] for e in seen} <= {"SYN0001", "SYN0002"}
             for event in seen:
                 assert set(event) == AGGREGATE_FIELDS
-                assert event["l"] <= min(event["o"], event["c"]) <= max(event["o"], event["c"]) <= event["h"]
+                assert (
+                    event["l"]
+                    <= min(event["o"], event["c"])
+                    <= max(event["o"], event["c"])
+                    <= event["h"]
+                )
                 assert event["e"] - event["s"] == 1000
             await ws.send(orjson.dumps({"action": "unsubscribe", "params": "A.SYN0001"}).decode())
             async for event in events_until(ws, lambda e: e["ev"] == "status"):
-                assert event == {"ev": "status", "status": "success", "message": "unsubscribed to: A.SYN0001"}
+                assert event == {
+                    "ev": "status",
+                    "status": "success",
+                    "message": "unsubscribed to: A.SYN0001",
+                }
                 break
             later = [e async for e in _take(events_until(ws, lambda e: e["ev"] == "A"), 10)]
             assert {e["sym"] for e in later} == {"SYN0002"}
@@ -85,7 +100,9 @@ async def _take(events: AsyncIterator, count: int) -> AsyncIterator:
             return
 
 
-def test_bad_key_gets_auth_failed_and_subscribing_unauthenticated_is_refused(universe: pl.DataFrame) -> None:
+def test_bad_key_gets_auth_failed_and_subscribing_unauthenticated_is_refused(
+    universe: pl.DataFrame,
+) -> None:
     async def body(simulator: MarketSimulator) -> None:
         async with connect(simulator.url, compression=None) as ws:
             await receive(ws)
@@ -130,7 +147,9 @@ def test_minute_aggregates_on_the_am_channel(universe: pl.DataFrame) -> None:
             await receive(ws)
             await ws.send(orjson.dumps({"action": "auth", "params": "any"}).decode())
             await receive(ws)
-            await ws.send(orjson.dumps({"action": "subscribe", "params": "A.SYN0000,AM.*"}).decode())
+            await ws.send(
+                orjson.dumps({"action": "subscribe", "params": "A.SYN0000,AM.*"}).decode()
+            )
             await receive(ws)
             await eventually(lambda: simulator.stats.events_sent > 0)
             simulator.end_minute_now()

@@ -67,7 +67,9 @@ class Server:
 def server(tmp_path: Path) -> Iterator[Server]:
     port = free_loopback_port()
     workdir = tmp_path / "redis"
-    started = Server(workdir, port, start_redis(workdir, port=port, password=PASSWORD, persist=True))
+    started = Server(
+        workdir, port, start_redis(workdir, port=port, password=PASSWORD, persist=True)
+    )
     yield started
     started.current.stop()
 
@@ -110,7 +112,9 @@ def test_what_a_crash_lost_after_acknowledging_it_is_sent_again(server: Server) 
             assert await sink.flush()
             server.crash(keep_bytes=on_disk)
             with redis.Redis.from_url(server.url) as client:
-                figures["kept_by_redis"] = len(stored_seconds(client, "AAA")) + len(stored_seconds(client, "BBB"))
+                figures["kept_by_redis"] = len(stored_seconds(client, "AAA")) + len(
+                    stored_seconds(client, "BBB")
+                )
             heard, stop, listener = listen(server.url, [keys.ALL_BARS_CHANNEL])
             for item in seconds("AAA", 90, 94):
                 sink.add(*item)
@@ -130,9 +134,11 @@ def test_what_a_crash_lost_after_acknowledging_it_is_sent_again(server: Server) 
     client = redis.Redis.from_url(server.url, decode_responses=True)
     aaa, bbb = stored_seconds(client, "AAA"), stored_seconds(client, "BBB")
     missing = (95 - len(set(aaa))) + (90 - len(set(bbb)))
-    print(f"acknowledged {95 + 90} per-second bars, the restarted Redis held "
-          f"{figures['kept_by_redis']}, re-sent {sink.counters.replayed}, missing after the "
-          f"next flush {missing}, bars re-published {figures['republished']}")
+    print(
+        f"acknowledged {95 + 90} per-second bars, the restarted Redis held "
+        f"{figures['kept_by_redis']}, re-sent {sink.counters.replayed}, missing after the "
+        f"next flush {missing}, bars re-published {figures['republished']}"
+    )
     assert figures["kept_by_redis"] == 60  # the fault is real: seconds 30-89 were gone
     assert missing == 0 and aaa == list(range(95)) and bbb == list(range(90))
     assert sink.counters.replays == 1 and sink.counters.replayed == 180
@@ -203,9 +209,15 @@ def test_a_dropped_connection_to_the_same_server_replays_nothing(server: Server)
     assert sink.counters.replays == 0 and sink.counters.replayed == 0
 
 
-def test_the_replay_window_is_bounded_by_count_and_says_what_it_let_go(redis_url: str, redis_client: redis.Redis) -> None:
+def test_the_replay_window_is_bounded_by_count_and_says_what_it_let_go(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
     async def run() -> RedisSink:
-        sink = RedisSink(redis_url, SinkConfig(flush_events=10_000, replay_limit=50, replay_window_s=3_600), LABELS)
+        sink = RedisSink(
+            redis_url,
+            SinkConfig(flush_events=10_000, replay_limit=50, replay_window_s=3_600),
+            LABELS,
+        )
         await sink.start()
         try:
             for first in (0, 40, 80):

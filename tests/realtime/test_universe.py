@@ -62,6 +62,8 @@ def test_simulator_prices_start_at_each_tickers_last_close(built_lake: str) -> N
     assert set(first) == set(universe["ticker"])
     for ticker, last_close in universe.select("ticker", "last_close").iter_rows():
         bar = first[ticker]
-        assert bar["o"] == pytest.approx(last_close, abs=1e-4)  # the first window opens at the close
+        assert bar["o"] == pytest.approx(
+            last_close, abs=1e-4
+        )  # the first window opens at the close
         assert bar["c"] == pytest.approx(last_close, rel=0.01)  # one second of a random walk later
         assert bar["l"] <= min(bar["o"], bar["c"]) and bar["h"] >= max(bar["o"], bar["c"])

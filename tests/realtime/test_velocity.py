@@ -11,8 +11,12 @@ from pipelines.realtime.velocity import VelocityConfig, VelocityTracker, rolling
 pytestmark = pytest.mark.unit
 
 
-def feed(tracker: VelocityTracker, symbol: str, prices: list[float], *, step_ms: int = 1000) -> list:
-    return [a for i, p in enumerate(prices) if (a := tracker.update(symbol, i * step_ms, p)) is not None]
+def feed(
+    tracker: VelocityTracker, symbol: str, prices: list[float], *, step_ms: int = 1000
+) -> list:
+    return [
+        a for i, p in enumerate(prices) if (a := tracker.update(symbol, i * step_ms, p)) is not None
+    ]
 
 
 def test_a_jump_that_holds_gives_exactly_one_alert() -> None:
@@ -38,8 +42,12 @@ def test_slow_drift_below_threshold_within_the_window_never_alerts() -> None:
     assert feed(tracker, "X", prices) == []
 
 
-@pytest.mark.parametrize(("threshold", "window_ms", "expected"), [(0.5, 5000, 1), (2.0, 5000, 0), (0.5, 500, 1)])
-def test_threshold_and_window_are_configurable(threshold: float, window_ms: int, expected: int) -> None:
+@pytest.mark.parametrize(
+    ("threshold", "window_ms", "expected"), [(0.5, 5000, 1), (2.0, 5000, 0), (0.5, 500, 1)]
+)
+def test_threshold_and_window_are_configurable(
+    threshold: float, window_ms: int, expected: int
+) -> None:
     tracker = VelocityTracker(VelocityConfig(window_ms=window_ms, threshold_pct=threshold))
     assert len(feed(tracker, "X", [50.0] * 5 + [50.5] * 5, step_ms=200)) == expected
 
@@ -64,4 +72,6 @@ def test_streaming_tracker_and_polars_agree() -> None:
         tracker.update("X", t, c)
         streamed.append(tracker.velocity["X"])
     frame = rolling_velocity(pl.DataFrame({"time_ms": times, "close": closes}))
-    np.testing.assert_allclose(frame["velocity_pct"].to_numpy(), np.array(streamed), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        frame["velocity_pct"].to_numpy(), np.array(streamed), rtol=1e-12, atol=1e-12
+    )

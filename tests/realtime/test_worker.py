@@ -50,12 +50,19 @@ async def scenario(
     """Run a simulator and a worker in this event loop around `body`; return the stopped worker."""
     market = MarketSimulator(universe, simulator or SimulatorConfig(rate=200))
     await market.start()
-    labels = {r[0]: (r[1], r[2]) for r in universe.select("ticker", "sector", "cap_bucket").iter_rows()}
+    labels = {
+        r[0]: (r[1], r[2]) for r in universe.select("ticker", "sector", "cap_bucket").iter_rows()
+    }
     worker = RealtimeWorker(
-        WorkerConfig(feed_url=market.url, api_key="test", redis_url=redis_url, symbols=symbols,
-                     sink=SinkConfig(flush_events=50, flush_interval_s=0.05)),
+        WorkerConfig(
+            feed_url=market.url,
+            api_key="test",
+            redis_url=redis_url,
+            symbols=symbols,
+            sink=SinkConfig(flush_events=50, flush_interval_s=0.05),
+        ),
         labels,
-    )  # fmt: skip
+    )
     running = asyncio.create_task(worker.run())
     try:
         await body(market, worker)
@@ -87,19 +94,30 @@ def test_values_land_in_series_hash_set_channels_and_stats(
         await eventually(lambda: redis_client.exists(keys.stats_key("messages_per_s")))
         await eventually(lambda: {b"bars:SYN0001", b"bars"} <= set(received))
         market.pause()
-        await eventually(lambda: worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent)
+        await eventually(
+            lambda: (
+                worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent
+            )
+        )
         listener.cancel()
         await pubsub.aclose()
         await subscriber.aclose()
 
-    worker = asyncio.run(scenario(redis_url, universe, body, symbols=["SYN0001", "SYN0002", "SYN0003"]))
+    worker = asyncio.run(
+        scenario(redis_url, universe, body, symbols=["SYN0001", "SYN0002", "SYN0003"])
+    )
 
     ts = redis_client.ts()
     assert redis_client.smembers(keys.ACTIVE_SYMBOLS_KEY) == {"SYN0001", "SYN0002", "SYN0003"}
     close_key = keys.series_key("SYN0002", "close")
     info = ts.info(close_key)
-    assert info.labels == {"symbol": "SYN0002", "field": "close", "sector": "services",
-                           "cap_bucket": "large", "timeframe": "1s"}  # fmt: skip
+    assert info.labels == {
+        "symbol": "SYN0002",
+        "field": "close",
+        "sector": "services",
+        "cap_bucket": "large",
+        "timeframe": "1s",
+    }
     assert info.duplicate_policy == "last"
     assert info.retention_msecs == SinkConfig().retention_ms
     assert keys.series_key("SYN0002", "close", "1m") in str(info.rules)  # the compaction rule
@@ -113,7 +131,10 @@ def test_values_land_in_series_hash_set_channels_and_stats(
     assert float(last["close"]) == latest_close
     assert float(last["high"]) == samples["high"][-1][1]
     assert (last["sector"], last["cap_bucket"]) == ("services", "large")
-    total = sum(len(ts.range(keys.series_key(s, "vwap"), "-", "+")) for s in ("SYN0001", "SYN0002", "SYN0003"))
+    total = sum(
+        len(ts.range(keys.series_key(s, "vwap"), "-", "+"))
+        for s in ("SYN0001", "SYN0002", "SYN0003")
+    )
     assert total == worker.sink.counters.written == worker.counters.received
     by_field = ts.mrange("-", "+", filters=["symbol=SYN0001", "timeframe=1s"])
     assert len(by_field) == len(keys.FIELDS)
@@ -131,10 +152,25 @@ def restart_on_port(port: int, workdir: Path) -> EmbeddedRedis:
     paths = redis_stack_paths()
     workdir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [str(paths.server), "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(workdir), "--loadmodule", str(paths.timeseries_module)],
-        env=redis_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(paths.server),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--loadmodule",
+            str(paths.timeseries_module),
+        ],
+        env=redis_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 15
     while True:
@@ -164,7 +200,11 @@ def test_redis_restart_mid_stream_resumes_ingest(tmp_path: Path, universe: pl.Da
         await eventually(lambda: worker.sink.counters.redis_up and worker.sink.pending < 50)
         await eventually(lambda: client.exists(keys.series_key("SYN0004", "close")))
         market.pause()
-        await eventually(lambda: worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent)
+        await eventually(
+            lambda: (
+                worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent
+            )
+        )
 
     try:
         worker = asyncio.run(scenario(server.url, universe, body))
@@ -180,7 +220,9 @@ def test_redis_restart_mid_stream_resumes_ingest(tmp_path: Path, universe: pl.Da
         servers[-1].stop()
 
 
-def test_bounded_buffer_drops_oldest_and_counts_while_redis_is_away(tmp_path: Path, universe: pl.DataFrame) -> None:
+def test_bounded_buffer_drops_oldest_and_counts_while_redis_is_away(
+    tmp_path: Path, universe: pl.DataFrame
+) -> None:
     port = free_loopback_port()
     server = start_redis(tmp_path / "redis", port=port)
 
@@ -206,26 +248,41 @@ def test_bounded_buffer_drops_oldest_and_counts_while_redis_is_away(tmp_path: Pa
     assert worker.sink.counters.dropped >= 200
 
 
-def test_dropped_feed_is_reconnected_and_resubscribed(redis_url: str, redis_client: redis.Redis, universe: pl.DataFrame) -> None:
+def test_dropped_feed_is_reconnected_and_resubscribed(
+    redis_url: str, redis_client: redis.Redis, universe: pl.DataFrame
+) -> None:
     async def body(market: MarketSimulator, worker: RealtimeWorker) -> None:
         await eventually(lambda: len(market.connections) >= 3 and market.connections[0].dropped)
         await eventually(worker.feed.in_sync)
         written = worker.sink.counters.written
         await eventually(lambda: worker.sink.counters.written > written + 50)
 
-    worker = asyncio.run(scenario(redis_url, universe, body, simulator=SimulatorConfig(rate=200, drop_every_s=0.5)))
+    worker = asyncio.run(
+        scenario(redis_url, universe, body, simulator=SimulatorConfig(rate=200, drop_every_s=0.5))
+    )
     assert worker.feed.counters.connects >= 3
     assert worker.feed.active == set()  # cleared when the connection closed at stop
 
 
-def test_resubscription_restores_the_desired_symbols(redis_url: str, redis_client: redis.Redis, universe: pl.DataFrame) -> None:
+def test_resubscription_restores_the_desired_symbols(
+    redis_url: str, redis_client: redis.Redis, universe: pl.DataFrame
+) -> None:
     async def body(market: MarketSimulator, worker: RealtimeWorker) -> None:
-        await eventually(lambda: len(market.connections) >= 2 and market.connections[1].subscriptions)
+        await eventually(
+            lambda: len(market.connections) >= 2 and market.connections[1].subscriptions
+        )
         assert market.connections[1].subscriptions == {"A.SYN0007", "A.SYN0008"}
         await eventually(lambda: worker.feed.active == {"A.SYN0007", "A.SYN0008"})
 
-    asyncio.run(scenario(redis_url, universe, body, simulator=SimulatorConfig(rate=200, drop_every_s=0.5),
-                         symbols=["SYN0007", "SYN0008"]))  # fmt: skip
+    asyncio.run(
+        scenario(
+            redis_url,
+            universe,
+            body,
+            simulator=SimulatorConfig(rate=200, drop_every_s=0.5),
+            symbols=["SYN0007", "SYN0008"],
+        )
+    )
     assert redis_client.smembers(keys.ACTIVE_SYMBOLS_KEY) == {"SYN0007", "SYN0008"}
 
 
@@ -233,12 +290,17 @@ def test_malformed_frames_and_duplicates_are_counted_and_last_value_wins(
     redis_url: str, redis_client: redis.Redis, universe: pl.DataFrame
 ) -> None:
     async def body(market: MarketSimulator, worker: RealtimeWorker) -> None:
-        await eventually(lambda: len(market.stats.skipped_sent) == 7 and len(market.stats.revisions) >= 40)
+        await eventually(
+            lambda: len(market.stats.skipped_sent) == 7 and len(market.stats.revisions) >= 40
+        )
         market.pause()
         await eventually(
-            lambda: worker.counters.skipped_total == market.stats.malformed_sent
-            and worker.counters.received == market.stats.events_sent + market.stats.duplicates_sent
-            and worker.sink.pending == 0
+            lambda: (
+                worker.counters.skipped_total == market.stats.malformed_sent
+                and worker.counters.received
+                == market.stats.events_sent + market.stats.duplicates_sent
+                and worker.sink.pending == 0
+            )
         )
 
     config = SimulatorConfig(rate=300, malformed_every=3, duplicate_every=4)
@@ -285,7 +347,11 @@ def test_an_injected_spike_produces_exactly_one_alert(
         # The pre-spike price leaves the window: velocity falls back, the symbol re-arms.
         await eventually(lambda: abs(worker.velocity.velocity["SYN0005"]) < 0.25, timeout=20)
         market.pause()
-        await eventually(lambda: worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent)
+        await eventually(
+            lambda: (
+                worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent
+            )
+        )
         await eventually(lambda: len(messages) >= 1)
         listener.cancel()
         await pubsub.aclose()
@@ -309,20 +375,37 @@ def test_sigterm_flushes_queued_events_and_exits_zero(
         env = dict(os.environ, LAKE_URI=str(tmp_path / "no-lake"), PYTHONPATH=str(PROJECT_ROOT))
         env.pop("FEED_URL", None)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "pipelines.cli", "realtime", "worker",
-            "--feed-url", market.url, "--redis-url", redis_url,
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "realtime",
+            "worker",
+            "--feed-url",
+            market.url,
+            "--redis-url",
+            redis_url,
             # Nothing flushes on its own: whatever reaches Redis, SIGTERM flushed.
-            "--flush-events", "1000000", "--flush-ms", "600000",
-            env={**env, "MASSIVE_API_KEY": "test"}, cwd=PROJECT_ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+            "--flush-events",
+            "1000000",
+            "--flush-ms",
+            "600000",
+            env={**env, "MASSIVE_API_KEY": "test"},
+            cwd=PROJECT_ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         try:
-            await eventually(lambda: market.stats.events_sent >= 300 and market.connections, timeout=60)
+            await eventually(
+                lambda: market.stats.events_sent >= 300 and market.connections, timeout=60
+            )
             assert not redis_client.exists(keys.series_key("SYN0001", "close"))
             market.pause()
             # The worker's stats hash (written every second) shows it received all of it.
             await eventually(
-                lambda: redis_client.hget(keys.WORKER_STATS_KEY, "received") == str(market.stats.events_sent),
+                lambda: (
+                    redis_client.hget(keys.WORKER_STATS_KEY, "received")
+                    == str(market.stats.events_sent)
+                ),
                 timeout=20,
             )
             process.send_signal(signal.SIGTERM)
@@ -337,5 +420,8 @@ def test_sigterm_flushes_queued_events_and_exits_zero(
     assert code == 0, output.decode()[-2000:]
     stats = redis_client.hgetall(keys.WORKER_STATS_KEY)
     assert int(stats["written"]) == int(stats["received"]) == sent > 0
-    stored = sum(len(redis_client.ts().range(keys.series_key(t, "close"), "-", "+")) for t in universe["ticker"])
+    stored = sum(
+        len(redis_client.ts().range(keys.series_key(t, "close"), "-", "+"))
+        for t in universe["ticker"]
+    )
     assert stored == int(stats["written"])

@@ -51,9 +51,21 @@ class Script:
         start = self.base + (self.turn // len(self.symbols)) * 1_000
         self.turn += 1
         event: dict[str, object] = {
-            "ev": "A", "sym": symbol, "v": 100.0, "av": 1_000.0, "op": 9.9, "vw": 10.05,
-            "o": 10.0, "c": 10.1, "h": 10.2, "l": 9.9, "a": 10.0, "z": 10, "s": start, "e": start + 1_000,
-        }  # fmt: skip
+            "ev": "A",
+            "sym": symbol,
+            "v": 100.0,
+            "av": 1_000.0,
+            "op": 9.9,
+            "vw": 10.05,
+            "o": 10.0,
+            "c": 10.1,
+            "h": 10.2,
+            "l": 9.9,
+            "a": 10.0,
+            "z": 10,
+            "s": start,
+            "e": start + 1_000,
+        }
         event.update(overrides)
         return event
 
@@ -99,8 +111,10 @@ def garbage_script(symbols: list[str]) -> Script:
     huge = orjson.dumps(s.event(s=111, e=222)).replace(b'"s":111', f'"s":{2**70}'.encode())
     s.frame(huge.replace(b'"e":222', f'"e":{2**70 + 1_000}'.encode()))
     s.skip(screening.TOO_FAR_AHEAD)
-    wrong_types = [orjson.dumps(s.event(**{name: "x" if name != "sym" else 5}))
-                   for name in ("sym", "o", "h", "l", "c", "v", "vw", "s", "e", "av", "op", "a", "z")]  # fmt: skip
+    wrong_types = [
+        orjson.dumps(s.event(**{name: "x" if name != "sym" else 5}))
+        for name in ("sym", "o", "h", "l", "c", "v", "vw", "s", "e", "av", "op", "a", "z")
+    ]
     s.frame(*wrong_types, b"42", b'"text"', b"null", b"[]", b'{"ev":5}', b'{"ev":null}')
     s.skip(screening.MALFORMED, len(wrong_types) + 6)
     not_utf8 = orjson.dumps(s.event(sym="ZZZZ")).replace(b"ZZZZ", b"\xff\xfe")
@@ -110,15 +124,24 @@ def garbage_script(symbols: list[str]) -> Script:
     s.frame(b'{"ev":"T","sym":"AAPL","p":1.0}', b'{"ev":"Q"}', b'{"ev":"XA","sym":"AAPL"}')
     s.skip(screening.UNKNOWN_EVENT, 3)
     impossible = {
-        screening.BAD_SYMBOL: [{"sym": "aapl"}, {"sym": "A{B}"}, {"sym": ""}, {"sym": "TOOLONGSYMBOL"}],
-        screening.TOO_FAR_AHEAD: [{"s": s.base + 2 * screening.DAY_MS, "e": s.base + 2 * screening.DAY_MS + 1}],
-        screening.TOO_OLD: [{"s": s.base - 30 * screening.DAY_MS, "e": s.base - 30 * screening.DAY_MS + 1},
-                            {"s": 1, "e": 2}],
+        screening.BAD_SYMBOL: [
+            {"sym": "aapl"},
+            {"sym": "A{B}"},
+            {"sym": ""},
+            {"sym": "TOOLONGSYMBOL"},
+        ],
+        screening.TOO_FAR_AHEAD: [
+            {"s": s.base + 2 * screening.DAY_MS, "e": s.base + 2 * screening.DAY_MS + 1}
+        ],
+        screening.TOO_OLD: [
+            {"s": s.base - 30 * screening.DAY_MS, "e": s.base - 30 * screening.DAY_MS + 1},
+            {"s": 1, "e": 2},
+        ],
         screening.BAD_PRICE: [{"c": 0}, {"o": -1.5}, {"vw": -0.01}, {"op": 0}],
         screening.HIGH_BELOW_LOW: [{"h": 9.0, "l": 9.5}],
         screening.NEGATIVE_VOLUME: [{"v": -5}, {"av": -1}],
         screening.END_BEFORE_START: [{"s": s.base + 5_000, "e": s.base}],
-    }  # fmt: skip
+    }
     for reason, cases in impossible.items():
         s.frame(*(orjson.dumps(s.event(**case)) for case in cases))
         s.skip(reason, len(cases))
@@ -132,13 +155,32 @@ def garbage_script(symbols: list[str]) -> Script:
     s.skip(screening.OVERSIZED)
     s.good_frame()
     # Statuses mid-stream: an error (the connection stays), then refusals and closes.
-    send(Send(orjson.dumps([{"ev": "status", "status": "error", "message": "invalid channel: X.Y"}])))
+    send(
+        Send(orjson.dumps([{"ev": "status", "status": "error", "message": "invalid channel: X.Y"}]))
+    )
     s.good_frame()
-    send(Send(orjson.dumps([{"ev": "status", "status": "auth_failed", "message": "authentication failed"}])))
+    send(
+        Send(
+            orjson.dumps(
+                [{"ev": "status", "status": "auth_failed", "message": "authentication failed"}]
+            )
+        )
+    )
     send(Close())
     s.good_frame()
-    send(Send(orjson.dumps([{"ev": "status", "status": "max_connections",
-                             "message": "Maximum number of websocket connections exceeded."}])))  # fmt: skip
+    send(
+        Send(
+            orjson.dumps(
+                [
+                    {
+                        "ev": "status",
+                        "status": "max_connections",
+                        "message": "Maximum number of websocket connections exceeded.",
+                    }
+                ]
+            )
+        )
+    )
     send(Close())
     s.good_frame()
     # Too big even for the transport: the client closes (1009); counted, then reconnected.
@@ -157,22 +199,35 @@ def test_every_class_of_garbage_is_counted_and_skipped_and_no_good_event_is_lost
     async def run() -> RealtimeWorker:
         feed = ScriptedFeed(script.steps)
         await feed.start()
-        labels = {r[0]: (r[1], r[2]) for r in universe.select("ticker", "sector", "cap_bucket").iter_rows()}
+        labels = {
+            r[0]: (r[1], r[2])
+            for r in universe.select("ticker", "sector", "cap_bucket").iter_rows()
+        }
         worker = RealtimeWorker(
-            WorkerConfig(feed_url=feed.url, api_key="test", redis_url=redis_url, stats_interval_s=0.1,
-                         sink=SinkConfig(flush_events=50, flush_interval_s=0.05),
-                         feed_backoff_initial_s=0.05, feed_backoff_max_s=0.2),
+            WorkerConfig(
+                feed_url=feed.url,
+                api_key="test",
+                redis_url=redis_url,
+                stats_interval_s=0.1,
+                sink=SinkConfig(flush_events=50, flush_interval_s=0.05),
+                feed_backoff_initial_s=0.05,
+                feed_backoff_max_s=0.2,
+            ),
             labels,
-        )  # fmt: skip
+        )
         worker.feed.config = replace(worker.feed.config, transport_max_bytes=TRANSPORT_CAP)
         running = asyncio.create_task(worker.run())
         try:
             await eventually(feed.finished.is_set, timeout=90)
             await eventually(
-                lambda: worker.counters.received == len(script.good) and worker.sink.pending == 0, timeout=30
+                lambda: worker.counters.received == len(script.good) and worker.sink.pending == 0,
+                timeout=30,
             )
             await eventually(
-                lambda: redis_client.hget(keys.WORKER_STATS_KEY, "skipped") == str(sum(script.skipped.values()))
+                lambda: (
+                    redis_client.hget(keys.WORKER_STATS_KEY, "skipped")
+                    == str(sum(script.skipped.values()))
+                )
             )
             assert not running.done(), "the worker stopped on its own"
             assert feed.connections == 4  # three closes: auth_failed, max_connections, too big
@@ -186,17 +241,29 @@ def test_every_class_of_garbage_is_counted_and_skipped_and_no_good_event_is_lost
 
     # Every good event is in Redis once: events lost 0, duplicates 0.
     ts = redis_client.ts()
-    stored = {(symbol, start) for symbol in symbols
-              for start, _ in ts.range(keys.series_key(symbol, "close"), "-", "+")}  # fmt: skip
+    stored = {
+        (symbol, start)
+        for symbol in symbols
+        for start, _ in ts.range(keys.series_key(symbol, "close"), "-", "+")
+    }
     lost, extra = script.good - stored, stored - script.good
-    assert (len(lost), len(extra)) == (0, 0), f"events lost: {len(lost)}, duplicates/strays: {len(extra)}"
+    assert (len(lost), len(extra)) == (0, 0), (
+        f"events lost: {len(lost)}, duplicates/strays: {len(extra)}"
+    )
     assert worker.counters.duplicates == 0
     assert len(script.good) == worker.sink.counters.written
-    assert redis_client.smembers(keys.ACTIVE_SYMBOLS_KEY) == set(symbols)  # no junk symbol got series
+    assert redis_client.smembers(keys.ACTIVE_SYMBOLS_KEY) == set(
+        symbols
+    )  # no junk symbol got series
     # The skip counters, per reason, equal what was sent; in the worker and in Redis.
     assert worker.counters.skipped == script.skipped
     stats = redis_client.hgetall(keys.WORKER_STATS_KEY)
-    assert {reason: int(stats[f"skipped_{reason}"]) for reason in screening.SKIP_REASONS} == script.skipped
-    assert ts.get(keys.stats_key(f"skipped:{screening.MALFORMED}"))[1] == script.skipped[screening.MALFORMED]
+    assert {
+        reason: int(stats[f"skipped_{reason}"]) for reason in screening.SKIP_REASONS
+    } == script.skipped
+    assert (
+        ts.get(keys.stats_key(f"skipped:{screening.MALFORMED}"))[1]
+        == script.skipped[screening.MALFORMED]
+    )
     assert int(stats["feed_refusals"]) == 2 and int(stats["feed_status_errors"]) == 1
     assert (worker.sink.counters.dropped, worker.sink.counters.refused_total) == (0, 0)

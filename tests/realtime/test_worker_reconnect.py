@@ -52,11 +52,29 @@ def redis_with_password(port: int, workdir: Path) -> EmbeddedRedis:
     paths = redis_stack_paths()
     workdir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [str(paths.server), "--bind", "127.0.0.1", "--port", str(port), "--requirepass", PASSWORD,
-         "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir),
-         "--loadmodule", str(paths.timeseries_module)],
-        env=redis_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(paths.server),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--requirepass",
+            PASSWORD,
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            str(workdir),
+            "--loadmodule",
+            str(paths.timeseries_module),
+        ],
+        env=redis_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://:{PASSWORD}@127.0.0.1:{port}/0"
     deadline = time.monotonic() + 15
     while True:
@@ -90,14 +108,23 @@ def test_worker_follows_redis_back_to_the_same_address_and_loses_only_the_buffer
         servers.append(redis_with_password(port, workdir))
         await eventually(lambda: worker.sink.counters.redis_up and worker.sink.pending < 100)
         market.pause()
-        await eventually(lambda: worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent)
+        await eventually(
+            lambda: (
+                worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent
+            )
+        )
 
     caplog.set_level("INFO")
     try:
-        worker = asyncio.run(scenario(servers[0].url, universe, body, simulator=SimulatorConfig(rate=400)))
+        worker = asyncio.run(
+            scenario(servers[0].url, universe, body, simulator=SimulatorConfig(rate=400))
+        )
         client = redis.Redis.from_url(servers[-1].url, decode_responses=True)
         try:
-            stored = sum(len(client.ts().range(keys.series_key(t, "close"), "-", "+")) for t in universe["ticker"])
+            stored = sum(
+                len(client.ts().range(keys.series_key(t, "close"), "-", "+"))
+                for t in universe["ticker"]
+            )
             stats = client.hgetall(keys.WORKER_STATS_KEY)
         finally:
             client.close()
@@ -106,8 +133,10 @@ def test_worker_follows_redis_back_to_the_same_address_and_loses_only_the_buffer
 
     counters = worker.sink.counters
     lost = worker.counters.received - stored
-    print(f"received {worker.counters.received}, stored {stored}, buffered at restart "
-          f"{figures['buffered_at_restart']}, dropped {counters.dropped}, events lost {lost}")
+    print(
+        f"received {worker.counters.received}, stored {stored}, buffered at restart "
+        f"{figures['buffered_at_restart']}, dropped {counters.dropped}, events lost {lost}"
+    )
     assert counters.dropped >= 200
     assert lost == counters.dropped  # nothing lost beyond the documented bounded buffer
     assert counters.written == stored
@@ -128,7 +157,9 @@ def test_redis_killed_mid_stream_loses_nothing_it_had_acknowledged(
     the sink sent again."""
     port = free_loopback_port()
     workdir = tmp_path / "redis"
-    server = Server(workdir, port, start_redis(workdir, port=port, password=REPLAY_PASSWORD, persist=True))
+    server = Server(
+        workdir, port, start_redis(workdir, port=port, password=REPLAY_PASSWORD, persist=True)
+    )
     figures: dict[str, int] = {}
 
     async def body(market: MarketSimulator, worker: RealtimeWorker) -> None:
@@ -140,19 +171,31 @@ def test_redis_killed_mid_stream_loses_nothing_it_had_acknowledged(
         await eventually(lambda: worker.sink.counters.replays >= 1)
         await eventually(lambda: worker.sink.counters.written >= mark + 900)
         market.pause()
-        await eventually(lambda: worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent)
+        await eventually(
+            lambda: (
+                worker.sink.pending == 0 and worker.counters.received == market.stats.events_sent
+            )
+        )
 
     try:
-        worker = asyncio.run(scenario(server.url, universe, body, simulator=SimulatorConfig(rate=400)))
+        worker = asyncio.run(
+            scenario(server.url, universe, body, simulator=SimulatorConfig(rate=400))
+        )
         client = redis.Redis.from_url(server.url, decode_responses=True)
         try:
             stored = {
-                ticker: {int(ts) for ts, _ in client.execute_command(
-                    "TS.RANGE", keys.series_key(ticker, "close"), "-", "+")}
+                ticker: {
+                    int(ts)
+                    for ts, _ in client.execute_command(
+                        "TS.RANGE", keys.series_key(ticker, "close"), "-", "+"
+                    )
+                }
                 for ticker in universe["ticker"]
-            }  # fmt: skip
-            volume_samples = sum(len(client.execute_command(
-                "TS.RANGE", keys.series_key(t, "volume"), "-", "+")) for t in universe["ticker"])  # fmt: skip
+            }
+            volume_samples = sum(
+                len(client.execute_command("TS.RANGE", keys.series_key(t, "volume"), "-", "+"))
+                for t in universe["ticker"]
+            )
         finally:
             client.close()
     finally:
@@ -161,10 +204,12 @@ def test_redis_killed_mid_stream_loses_nothing_it_had_acknowledged(
     counters = worker.sink.counters
     windows = sum(len(starts) for starts in stored.values())
     lost = worker.counters.received - windows
-    print(f"received {worker.counters.received}, windows in Redis {windows}, acknowledged then "
-          f"cut from the append-only file ≥ {figures['acknowledged_after_cut']}, re-sent "
-          f"{counters.replayed} in {counters.replays} replay(s), dropped {counters.dropped}, "
-          f"events lost {lost}")
+    print(
+        f"received {worker.counters.received}, windows in Redis {windows}, acknowledged then "
+        f"cut from the append-only file ≥ {figures['acknowledged_after_cut']}, re-sent "
+        f"{counters.replayed} in {counters.replays} replay(s), dropped {counters.dropped}, "
+        f"events lost {lost}"
+    )
     assert worker.counters.duplicates == 0  # every window the simulator sent is distinct
     assert counters.replays >= 1 and counters.replayed >= figures["acknowledged_after_cut"]
     assert lost == counters.dropped == 0  # nothing lost beyond the (unfilled) bounded buffer

@@ -170,10 +170,17 @@ def test_massive_values_computed_from_the_same_bars_agree(provider: ProviderServ
     requests = provider.seen("/v1/indicators/")
     first = next(r for r in requests if r.path == f"/v1/indicators/macd/{result['tickers'][0]}")
     assert first.query | {"limit": "250"} == {
-        "timespan": "day", "adjusted": "true", "series_type": "close", "order": "desc",
-        "expand_underlying": "false", "limit": "250", "short_window": "12",
-        "long_window": "26", "signal_window": "9", "timestamp.lte": result["as_of"],
-    }  # fmt: skip
+        "timespan": "day",
+        "adjusted": "true",
+        "series_type": "close",
+        "order": "desc",
+        "expand_underlying": "false",
+        "limit": "250",
+        "short_window": "12",
+        "long_window": "26",
+        "signal_window": "9",
+        "timestamp.lte": result["as_of"],
+    }
     assert any("cursor" in r.query for r in requests)  # pages followed through next_url
     history = queries.reconciliation_history()
     assert "sma_20 (massive)" in history["indicator"].to_list()

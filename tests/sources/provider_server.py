@@ -177,10 +177,14 @@ class ProviderServer:
             return 404, {"status": "NOT_FOUND"}
         stamps = (
             bars.select(
-                pl.col("date").cast(pl.Datetime("ms")).dt.replace_time_zone("America/New_York")
+                pl.col("date")
+                .cast(pl.Datetime("ms"))
+                .dt.replace_time_zone("America/New_York")
                 .dt.epoch("ms")
-            ).to_series().to_list()
-        )  # fmt: skip
+            )
+            .to_series()
+            .to_list()
+        )
         values = [
             {"timestamp": stamp, **{k: float(v[i]) for k, v in columns.items()}}
             for i, stamp in enumerate(stamps)
