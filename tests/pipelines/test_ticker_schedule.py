@@ -15,7 +15,7 @@ from pipelines.sources.base import Sources
 from pipelines.sources.massive import MassiveClient
 from pipelines.sources.synthetic import SyntheticMarket
 from pipelines.ticker_schedule import ticker_details_due
-from tests.sources.provider_server import ProviderServer
+from tests.pipelines.sources.provider_server import ProviderServer
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from pipelines.realtime.simulator import MarketSimulator, SimulatorConfig
-from tests.realtime.conftest import eventually
+from tests.pipelines.realtime.conftest import eventually
 
 pytestmark = pytest.mark.integration
 

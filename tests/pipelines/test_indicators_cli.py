@@ -21,7 +21,7 @@ from lake.schemas import ADJUSTED_BARS
 from pipelines.cli import app
 
 SPEC = "sma:20,ema:50,wma:10,macd:12:26:9,bbands:20:2,rsi:14,atr:14,stoch:14:3:3,obv"
-MAIN = Path(__file__).resolve().parents[1]
+MAIN = Path(__file__).resolve().parents[2]
 
 
 def _daily(ticker: str, days: int, seed: int, first: date = date(2021, 1, 4)) -> pl.DataFrame:

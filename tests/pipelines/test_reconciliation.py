@@ -24,7 +24,7 @@ from pipelines.sources import Sources, SyntheticMarketConfig
 from pipelines.sources.massive import MassiveClient
 from pipelines.sources.synthetic import SyntheticMarket
 from tests.conftest import build_demo_lake
-from tests.sources.provider_server import MASSIVE_KEY, ProviderServer
+from tests.pipelines.sources.provider_server import MASSIVE_KEY, ProviderServer
 
 pytestmark = pytest.mark.integration
 

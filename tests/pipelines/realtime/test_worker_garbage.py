@@ -26,8 +26,8 @@ from pipelines.realtime import sink as keys
 from pipelines.realtime.messages import MAX_FRAME_EVENTS
 from pipelines.realtime.sink import SinkConfig
 from pipelines.realtime.worker import RealtimeWorker, WorkerConfig
-from tests.realtime.conftest import eventually
-from tests.realtime.scripted_feed import Close, ScriptedFeed, Send, Step
+from tests.pipelines.realtime.conftest import eventually
+from tests.pipelines.realtime.scripted_feed import Close, ScriptedFeed, Send, Step
 
 pytestmark = pytest.mark.integration
 

@@ -30,11 +30,11 @@ from pipelines.services import (
     redis_stack_paths,
     start_redis,
 )
-from tests.realtime.conftest import eventually
+from tests.pipelines.realtime.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 Body = Callable[[MarketSimulator, RealtimeWorker], Awaitable[None]]
 

@@ -22,7 +22,7 @@ from pipelines.sources import Sources, SyntheticMarketConfig
 from pipelines.sources.calendar import trading_days
 from pipelines.sources.massive import MassiveClient
 from pipelines.sources.synthetic import SyntheticMarket
-from tests.sources.provider_server import MASSIVE_KEY, ProviderServer
+from tests.pipelines.sources.provider_server import MASSIVE_KEY, ProviderServer
 
 pytestmark = pytest.mark.integration
 

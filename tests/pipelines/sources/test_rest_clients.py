@@ -15,7 +15,7 @@ from pipelines.sources.finnhub import FinnhubClient
 from pipelines.sources.fmp import FmpClient
 from pipelines.sources.massive import MassiveClient
 from pipelines.sources.synthetic import SyntheticMarket
-from tests.sources.provider_server import (
+from tests.pipelines.sources.provider_server import (
     FINNHUB_KEY,
     FMP_KEY,
     MASSIVE_KEY,

@@ -1,4 +1,5 @@
-"""Fixtures for the source tests: a small synthetic market and the local provider server."""
+"""Fixtures for the pipelines tests (sources, historical steps, CLI): a small synthetic market
+and the local provider server (tests/pipelines/sources/provider_server.py) with clients on it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from pipelines.sources.finnhub import FinnhubClient
 from pipelines.sources.fmp import FmpClient
 from pipelines.sources.massive import MassiveClient
 from pipelines.sources.synthetic import SyntheticMarket
-from tests.sources.provider_server import FINNHUB_KEY, FMP_KEY, MASSIVE_KEY, ProviderServer
+from tests.pipelines.sources.provider_server import (
+    FINNHUB_KEY,
+    FMP_KEY,
+    MASSIVE_KEY,
+    ProviderServer,
+)
 
 SMALL_MARKET = SyntheticMarketConfig(
     seed=9, n_tickers=40, start=date(2024, 1, 2), end=date(2024, 3, 28)

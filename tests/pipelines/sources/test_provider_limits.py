@@ -23,7 +23,7 @@ from pipelines.sources.massive import MassiveClient
 from pipelines.sources.rate_limit import Rate, RateLimiter, parse_rates
 from pipelines.sources.rest import ProviderUnavailable, retry_after_seconds
 from pipelines.sources.synthetic import SyntheticMarket
-from tests.sources.provider_server import (
+from tests.pipelines.sources.provider_server import (
     CUT_SHORT,
     FINNHUB_KEY,
     FMP_KEY,

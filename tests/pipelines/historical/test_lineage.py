@@ -30,11 +30,11 @@ from lake.settings import Settings, get_settings
 from pipelines import historical
 from pipelines.cli import app
 from pipelines.launcher import ensure_demo_lake
-from tests.sources.provider_server import MASSIVE_KEY, ProviderServer
+from tests.pipelines.sources.provider_server import MASSIVE_KEY, ProviderServer
 
 pytestmark = pytest.mark.integration
 
-# Inside the small market the provider server serves (tests/sources/conftest.py).
+# Inside the small market the provider server serves (tests/pipelines/conftest.py).
 START, END = date(2024, 2, 1), date(2024, 2, 14)
 KEYS = ("MASSIVE_API_KEY", "POLYGON_API_KEY", "FINNHUB_API_KEY", "FMP_API_KEY")
 

@@ -25,8 +25,8 @@ from pipelines.realtime import sink as keys
 from pipelines.realtime.sink import RedisSink, SinkConfig
 from pipelines.realtime.velocity import Alert
 from pipelines.services import EmbeddedRedis, free_loopback_port, start_redis
-from tests.realtime.conftest import eventually
-from tests.realtime.test_sink import LABELS, bar, listen
+from tests.pipelines.realtime.conftest import eventually
+from tests.pipelines.realtime.test_sink import LABELS, bar, listen
 
 pytestmark = pytest.mark.integration
 

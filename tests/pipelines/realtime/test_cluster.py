@@ -16,8 +16,8 @@ from pipelines.realtime import sink as keys
 from pipelines.realtime.simulator import MarketSimulator, SimulatorConfig
 from pipelines.realtime.worker import RealtimeWorker
 from pipelines.services import redis_client, start_redis_cluster
-from tests.realtime.conftest import eventually
-from tests.realtime.test_worker import scenario
+from tests.pipelines.realtime.conftest import eventually
+from tests.pipelines.realtime.test_worker import scenario
 
 pytestmark = pytest.mark.integration
 

@@ -228,8 +228,8 @@ def test_live_series_and_minute_candles_survive_sigkill(tmp_path: Path) -> None:
     before the kill, per-second series and one-minute candles alike. Writes newer than the
     last fsync (at most about 1 s with appendfsync everysec) are what a crash may lose."""
     from tests.conftest import MEASURED
-    from tests.realtime.test_sink import bar as second_bar
-    from tests.realtime.test_sink import write_batch
+    from tests.pipelines.realtime.test_sink import bar as second_bar
+    from tests.pipelines.realtime.test_sink import write_batch
 
     workdir = tmp_path / "redis"
     password = redis_password(workdir)

@@ -32,10 +32,10 @@ from pipelines.services import (
     redis_stack_paths,
     start_redis,
 )
-from tests.realtime.conftest import eventually
-from tests.realtime.test_sink_replay import PASSWORD as REPLAY_PASSWORD
-from tests.realtime.test_sink_replay import Server
-from tests.realtime.test_worker import scenario
+from tests.pipelines.realtime.conftest import eventually
+from tests.pipelines.realtime.test_sink_replay import PASSWORD as REPLAY_PASSWORD
+from tests.pipelines.realtime.test_sink_replay import Server
+from tests.pipelines.realtime.test_worker import scenario
 
 pytestmark = pytest.mark.integration
 
