@@ -18,34 +18,20 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from pipelines.services import free_loopback_port
-from tests.app.conftest import MAIN, PROJECT_ROOT
+from tests.app.browser_harness import SCREENSHOTS, chromium, streamlit_server
+from tests.app.conftest import MAIN
 from tests.conftest import MEASURED
 
 # The module's first test also builds the default demo lake (about a minute).
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
-SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 REFERENCE_PAGE = Path(__file__).with_name("reference_page.py")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 # url path -> (page title shown, charts expected at least)
 PAGES = {
     "": ("market at a glance", 1),
@@ -79,47 +65,12 @@ FRESH_TAB: dict[str, float] = {}
 REFERENCE_FRESH_TAB: list[float] = []
 
 
-@contextmanager
-def _streamlit(script: Path, env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`streamlit run script` on a free loopback port; yields its base URL."""
-    port = free_loopback_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script),
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(f"{base}/_stcore/health", process)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def server(default_demo_lake_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`streamlit run app/main.py` on a free loopback port, serving the default demo lake."""
     env = dict(os.environ, LAKE_URI=default_demo_lake_uri)
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with _streamlit(MAIN, env, log) as base:
+    with streamlit_server(MAIN, env, log) as base:
         yield base
     _report_render_times()
 
@@ -128,7 +79,7 @@ def server(default_demo_lake_uri: str, tmp_path_factory: pytest.TempPathFactory)
 def reference_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The reference page (`reference_page.py`) on its own Streamlit server."""
     log = tmp_path_factory.mktemp("streamlit_reference") / "streamlit.log"
-    with _streamlit(REFERENCE_PAGE, dict(os.environ), log) as base:
+    with streamlit_server(REFERENCE_PAGE, dict(os.environ), log) as base:
         yield base
 
 
@@ -163,14 +114,8 @@ def _report_render_times() -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
@@ -192,19 +137,6 @@ def warm(server: str, context) -> str:
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     page.close()
     return server
-
-
-def _wait_healthy(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "streamlit exited early"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} never answered")
 
 
 def _wait_rendered(page) -> None:
@@ -335,7 +267,7 @@ def test_hostile_link_shows_a_notice_and_no_traceback(
     from urllib.parse import urlencode
 
     env = dict(os.environ, LAKE_URI=demo_lake_uri)
-    with _streamlit(MAIN, env, tmp_path / "streamlit.log") as base:
+    with streamlit_server(MAIN, env, tmp_path / "streamlit.log") as base:
         ctx = browser.new_context(viewport={"width": 1400, "height": 1200})
         page = ctx.new_page()
         for params in (

@@ -14,9 +14,7 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,23 +22,19 @@ import redis
 
 from pipelines.realtime import sink as keys
 from pipelines.services import free_loopback_port
+from tests.app.browser_harness import (
+    SCREENSHOTS,
+    chromium,
+    stop,
+    streamlit_command,
+    streamlit_healthy,
+)
+from tests.app.conftest import MAIN, PROJECT_ROOT
 from tests.conftest import build_demo_lake
 
 pytestmark = pytest.mark.browser
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-MAIN = PROJECT_ROOT / "app" / "main.py"
-SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 TICKERS = 12
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 # url path -> (title shown, screenshot name)
 LIVE_PAGES = {
     "live_velocity": ("Live velocity", "velocity"),
@@ -71,17 +65,6 @@ def eventually(
         time.sleep(0.25)
         value = read()
     return value
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate `process` and reap it; kill it when it does not stop in time."""
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -124,21 +107,7 @@ def live_app(
             "--redis-url",
             redis_url,
         ],
-        "streamlit": [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(MAIN),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(app_port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        "streamlit": streamlit_command(MAIN, app_port),
     }
     processes: list[subprocess.Popen] = []
     log_files = [(logs / f"{name}.log").open("wb") for name in commands]
@@ -161,11 +130,7 @@ def live_app(
 
         def healthy() -> bool:
             all_alive()
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    return response.status == 200
-            except OSError:
-                return False
+            return streamlit_healthy(base)
 
         eventually(streaming, bool, timeout=60)
         eventually(healthy, bool, timeout=60)
@@ -182,16 +147,10 @@ def live_app(
 @pytest.fixture(scope="module")
 def context() -> Iterator[Any]:
     """One headless chromium context for the module (Debian's /usr/bin/chromium)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-        )
-        ctx = chromium.new_context(viewport={"width": 1400, "height": 1100})
+    with chromium() as browser:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
         yield ctx
         ctx.close()
-        chromium.close()
 
 
 @pytest.mark.parametrize("path", list(LIVE_PAGES))
