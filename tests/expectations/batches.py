@@ -98,7 +98,8 @@ def with_split(bars: pl.DataFrame, ticker: str, day: date, ratio: float) -> pl.D
 
 
 def clean_earnings(tickers: tuple[str, ...] = TICKER_NAMES) -> pl.DataFrame:
-    """Return one report per ticker; the last one not reported yet (null EPS actual and surprise)."""
+    """Return one report per ticker; the last one not reported yet (null EPS actual and
+    surprise)."""
     n = len(tickers)
     actual = [1.0 + i / 10 for i in range(n)]
     actual[-1] = None  # type: ignore[call-overload]
