@@ -96,8 +96,8 @@ def _choose_lake(lines: list[str]) -> str:
 
 def _one_day_load(uri: str, lines: list[str]) -> None:
     from lake import queries
+    from lake.calendar import trading_days
     from pipelines.historical import load_day
-    from pipelines.sources.calendar import trading_days
 
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as scratch:
         copy = str(Path(scratch) / "lake")

@@ -4,7 +4,7 @@ Importing this package is cheap: Great Expectations itself is imported on the fi
 validation.
 """
 
-from expectations.context import ValidationContext, trading_days
+from expectations.context import ValidationContext
 from expectations.gate import validate_or_quarantine
 from expectations.quarantine import (
     VALIDATION_RESULTS,
@@ -26,7 +26,6 @@ __all__ = [
     "latest_results",
     "quarantined_batches",
     "read_quarantined",
-    "trading_days",
     "validate_or_quarantine",
     "validation_results",
 ]

@@ -1,5 +1,6 @@
-"""What cross-row checks need to know beyond the batch itself: the trading calendar,
-which tickers should trade, the splits, and the closes just before the batch.
+"""What cross-row checks need to know beyond the batch itself: which tickers should
+trade, the splits, and the closes just before the batch (the trading calendar is
+`lake.calendar`).
 
 A `ValidationContext` is a plain value: the lake-backed constructor lives in
 `expectations.lake_context`, tests build one by hand.
@@ -8,14 +9,9 @@ A `ValidationContext` is a plain value: the lake-backed constructor lives in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import date
 
 import polars as pl
-
-# exchange_calendars builds XNYS sessions from this day on; older dates are not
-# trading days as far as the checks are concerned.
-CALENDAR_START = date(2000, 1, 3)
 
 
 @dataclass(frozen=True)
@@ -62,32 +58,3 @@ class ValidationContext:
         )
     )
     max_untraded_share: float | None = None
-
-
-@lru_cache(maxsize=1)
-def _xnys():
-    import exchange_calendars as xcals
-
-    # A fixed end far enough ahead; building the calendar costs ~0.5 s, so keep one.
-    return xcals.get_calendar("XNYS", start=CALENDAR_START.isoformat(), end="2035-12-31")
-
-
-@lru_cache(maxsize=64)
-def _sessions(start: date, end: date) -> pl.Series:
-    calendar = _xnys()
-    low = max(start, CALENDAR_START)
-    if end < low:
-        return pl.Series("date", [], dtype=pl.Date)
-    sessions = calendar.sessions_in_range(low.isoformat(), end.isoformat())
-    return pl.Series("date", list(sessions.date), dtype=pl.Date)
-
-
-def trading_days(start: date, end: date) -> pl.Series:
-    """Return the NYSE (XNYS) trading days in [start, end] as a sorted Date series."""
-    return _sessions(start, end)
-
-
-def previous_trading_day(day: date) -> date:
-    """Return the last NYSE trading day strictly before `day`."""
-    days = trading_days(day - timedelta(days=10), day - timedelta(days=1))
-    return days[-1]

@@ -17,7 +17,8 @@ from datetime import date
 
 import polars as pl
 
-from expectations.context import ValidationContext, trading_days
+from expectations.context import ValidationContext
+from lake.calendar import trading_days
 
 # A close-to-close move beyond this (|ln| > 0.5: up more than 65 % or down more than
 # 39 %) without a split that day is implausible enough to report. Real markets have
@@ -81,7 +82,7 @@ def daily_bars_flags(bars: pl.DataFrame, context: ValidationContext) -> pl.DataF
     """
     frame = bars.sort(_ticker_date_key())
     bounds = batch_range(frame, "date", context)
-    sessions = trading_days(*bounds) if bounds is not None else pl.Series("date", [], dtype=pl.Date)
+    sessions = pl.Series("date", trading_days(*bounds) if bounds is not None else [], dtype=pl.Date)
     session_index = pl.DataFrame({"date": sessions}).with_row_index("_day", offset=0)
     last_day = len(sessions) - 1
     previous = context.previous_closes.select(

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import polars as pl
 
-from expectations.context import ValidationContext, previous_trading_day
+from expectations.context import ValidationContext
 from lake import tables
+from lake.calendar import previous_trading_day
 from lake.schemas import DAILY_BARS, SPLITS, TICKERS, TableContract
 
 # Bars read before a split's execution date, so the previous close is found across

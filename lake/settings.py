@@ -169,25 +169,9 @@ class Settings(BaseSettings):
 
     @property
     def lake_is_s3(self) -> bool:
-        """True when the lake lives on S3 (or an S3-compatible store)."""
+        """True when the lake lives on S3 (or an S3-compatible store); its storage options
+        come from `lake.storage.storage_options`."""
         return self.lake_uri.startswith(("s3://", "s3a://"))
-
-    def storage_options(self) -> dict[str, str]:
-        """Return delta-rs/object_store storage options for the lake (empty for a local folder)."""
-        if not self.lake_is_s3:
-            return {}
-        options: dict[str, str] = {}
-        if self.aws_endpoint_url:
-            options["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
-        if self.aws_region:
-            options["AWS_REGION"] = self.aws_region
-        if self.aws_access_key_id:
-            options["AWS_ACCESS_KEY_ID"] = self.aws_access_key_id
-        if self.aws_secret_access_key is not None:
-            options["AWS_SECRET_ACCESS_KEY"] = self.aws_secret_access_key.get_secret_value()
-        if self.aws_allow_http or (self.aws_endpoint_url or "").startswith("http://"):
-            options["AWS_ALLOW_HTTP"] = "true"
-        return options
 
     @property
     def synthetic_sources(self) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lake.schemas import TableContract
-from lake.settings import get_settings
+from lake.settings import Settings, get_settings
 
 
 def lake_root(lake_uri: str | None = None) -> str:
@@ -41,15 +41,28 @@ def table_uri(contract: TableContract, *, lake_uri: str | None = None) -> str:
     return f"{lake_root(lake_uri)}/{contract.path}"
 
 
-def storage_options(uri: str) -> dict[str, str]:
+def storage_options(uri: str, settings: Settings | None = None) -> dict[str, str]:
     """Return delta-rs/object_store options for a lake or table URI (empty when local).
 
-    Credentials and endpoint come from the settings (standard AWS variables); the
-    conditional-put setting makes concurrent commits safe (see module docstring).
+    The one place storage options are built. Endpoint, region and keys come from
+    `settings` (default: `get_settings()`, i.e. the standard AWS variables of the
+    environment or `.env`); pass a `Settings` to build them for another configuration.
+    Keys are object_store's upper-case names, plus `aws_conditional_put=etag`, which makes
+    concurrent commits safe (see the module docstring).
     """
     if not is_s3(uri):
         return {}
-    settings = get_settings()
-    options = settings.model_copy(update={"lake_uri": "s3://lake"}).storage_options()
-    options.setdefault("aws_conditional_put", "etag")
+    settings = settings if settings is not None else get_settings()
+    options: dict[str, str] = {}
+    if settings.aws_endpoint_url:
+        options["AWS_ENDPOINT_URL"] = settings.aws_endpoint_url
+    if settings.aws_region:
+        options["AWS_REGION"] = settings.aws_region
+    if settings.aws_access_key_id:
+        options["AWS_ACCESS_KEY_ID"] = settings.aws_access_key_id
+    if settings.aws_secret_access_key is not None:
+        options["AWS_SECRET_ACCESS_KEY"] = settings.aws_secret_access_key.get_secret_value()
+    if settings.aws_allow_http or (settings.aws_endpoint_url or "").startswith("http://"):
+        options["AWS_ALLOW_HTTP"] = "true"
+    options["aws_conditional_put"] = "etag"
     return options

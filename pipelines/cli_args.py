@@ -18,12 +18,11 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def calendar_range() -> tuple[date, date]:
-    """Return the first and last day the trading calendar knows: 2000-01-03 (where
-    exchange_calendars' XNYS data starts, `expectations.context.CALENDAR_START`) and the
-    31 December of next year (the end `pipelines.sources.calendar` builds it to)."""
-    from expectations.context import CALENDAR_START  # polars: only when a date is checked
+    """Return the first and last day the trading calendar covers (`lake.calendar.FIRST_DAY`,
+    2000-01-03, and `LAST_DAY`, 31 December of next year)."""
+    from lake.calendar import FIRST_DAY, LAST_DAY  # numpy: only when a date is checked
 
-    return CALENDAR_START, date(date.today().year + 1, 12, 31)
+    return FIRST_DAY, LAST_DAY
 
 
 def parse_day(text: str, flag: str) -> date:

@@ -4,15 +4,19 @@
 escapes it into a message and an exit code, for the installed script, `python -m
 pipelines.cli` and `typer.testing.CliRunner` alike:
 
-| what escaped | exit code | stderr |
-|---|---|---|
-| Typer/Click usage error (unknown option, bad choice, out-of-range number) | 2 | `error: <what>. See 'tickerlake CMD --help'.` |
-| `UsageError`, `ConfigError` (bad date, spec, range, setting) | 2 | `error: <what and what to do>` |
-| `TickerlakeError`, `DataError` (validation failed, unknown ticker, missing table, bad CSV) | 1 | `error: <what and what to do>` |
-| `ServiceUnavailable`, or Redis/S3/HTTP unreachable | 69 | `error: <service> is unreachable ...` |
-| a date outside the trading calendar that slipped past the flag checks | 2 | `error: ... supported range ...` |
-| anything else (a bug) | 70 | `internal error: <type>: <message> (run with TICKERLAKE_DEBUG=1 for the traceback)` |
-| Ctrl-C | 130 | |
+- Typer/Click usage error (unknown option, bad choice, out-of-range number): exit 2,
+  `error: <what>. See 'tickerlake CMD --help'.`
+- `UsageError`, `ConfigError` (bad date, spec, range, setting): exit 2,
+  `error: <what and what to do>`. A date outside the trading calendar that slipped past
+  the flag checks is one (`lake.calendar.DateOutsideCalendar`); exchange_calendars' own
+  bounds errors get the same treatment: `error: ... use dates from <first> to <last>`.
+- `TickerlakeError`, `DataError` (validation failed, unknown ticker, missing table, bad
+  CSV): exit 1, `error: <what and what to do>`.
+- `ServiceUnavailable`, or Redis/S3/HTTP unreachable: exit 69,
+  `error: <service> is unreachable ...`.
+- anything else (a bug): exit 70, `internal error: <type>: <message> (run with
+  TICKERLAKE_DEBUG=1 for the traceback)`.
+- Ctrl-C: exit 130.
 
 Messages are written as plain text (never parsed as Rich markup, so `--date '[/]'` is
 printed as typed) on one line, and never hold a secret.

@@ -1,4 +1,5 @@
-"""`make run` and `make airflow`: start what the platform needs, print where it is, stop it on Ctrl-C.
+"""`make run` and `make airflow`: start what the platform needs, print where it is, stop it
+on Ctrl-C.
 
 Everything started here is a child of this process (or, for Redis, recorded in the
 data folder's run state), so one Ctrl-C or SIGTERM stops all of it. While it runs,
@@ -63,8 +64,10 @@ def lake_has_data(settings: Settings) -> bool:
     """True when the lake holds the gold `adjusted_bars` table the dashboards read."""
     from deltalake import DeltaTable
 
+    from lake.storage import storage_options
+
     uri = f"{settings.lake_uri.rstrip('/')}/gold/adjusted_bars"
-    return DeltaTable.is_deltatable(uri, storage_options=settings.storage_options())
+    return DeltaTable.is_deltatable(uri, storage_options=storage_options(uri, settings))
 
 
 def ensure_demo_lake(settings: Settings, echo: Echo) -> None:
@@ -361,7 +364,8 @@ def run_airflow(*, port: int = 8080, echo: Echo = print) -> int:
     settings = get_settings()
     if not port_is_free(port):
         raise TickerlakeError(
-            f"port {port} on 127.0.0.1 is taken; stop what uses it or run `tickerlake airflow --port N`"
+            f"port {port} on 127.0.0.1 is taken; "
+            "stop what uses it or run `tickerlake airflow --port N`"
         )
     env = dict(os.environ, **airflow_environment(settings, port=port))
     # standalone starts its components as `airflow …` subprocesses, found on PATH.

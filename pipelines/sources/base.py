@@ -1,4 +1,5 @@
-"""What every source serves: three small protocols, their wiring bundle and the synthetic market's config.
+"""What every source serves: three small protocols, their wiring bundle and the synthetic
+market's config.
 
 A fetch returns a Polars frame whose columns are the provider's WIRE field names (one
 row per record in the provider's JSON, typed as in `pipelines.sources.wire`); the pure
@@ -17,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import polars as pl
 
-from pipelines.sources.calendar import last_completed_session
+from lake.calendar import last_completed_session
 
 Progress = Callable[[int, int], None]
 """Called as `progress(done, total)` while a long multi-day fetch advances."""
@@ -50,7 +51,8 @@ class BarsSource(Protocol):
         ...
 
     def splits(self, start: date, end: date) -> pl.DataFrame:
-        """Return splits executed in [start, end]: `ticker, execution_date, split_from, split_to, id`."""
+        """Return splits executed in [start, end]:
+        `ticker, execution_date, split_from, split_to, id`."""
         ...
 
     def news(self, start: date, end: date) -> pl.DataFrame:

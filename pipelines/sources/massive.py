@@ -14,11 +14,11 @@ from datetime import date
 
 import polars as pl
 
+from lake.calendar import trading_days
 from lake.errors import TickerlakeError
 from lake.settings import Settings
 from pipelines.sources import wire
 from pipelines.sources.base import Progress
-from pipelines.sources.calendar import trading_days
 from pipelines.sources.rate_limit import UNLIMITED, RateLimiter, parse_rates
 from pipelines.sources.rest import RestClient
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from expectations.context import trading_days
+from lake.calendar import trading_days
 from lake.schemas import DAILY_BARS, EARNINGS, GRADES, NEWS, SPLITS, TICKERS
 
 TICKER_NAMES = ("AAA", "BBB", "CCC", "DDD", "EEE")
@@ -19,7 +19,7 @@ def clean_bars(
     tickers: tuple[str, ...] = TICKER_NAMES, start: date = START, end: date = END, seed: int = 1
 ) -> pl.DataFrame:
     """Return consistent daily bars (small moves, low ≤ open/close ≤ high) on every XNYS day."""
-    days = trading_days(start, end).to_list()
+    days = trading_days(start, end)
     rng = np.random.default_rng(seed)
     frames = []
     for ticker in tickers:

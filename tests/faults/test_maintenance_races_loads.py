@@ -14,9 +14,9 @@ import polars as pl
 import pytest
 
 from lake import tables
+from lake.calendar import trading_days
 from lake.schemas import ADJUSTED_BARS, DAILY_BARS
 from pipelines import historical
-from pipelines.sources.calendar import trading_days
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,7 @@ from deltalake import DeltaTable, write_deltalake
 from polars.testing import assert_frame_equal
 
 from lake.settings import get_settings
+from lake.storage import storage_options
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.integration
 def test_delta_round_trip_on_s3(s3_lake_uri: str, s3_endpoint: str) -> None:
     settings = get_settings()
     assert settings.lake_uri == s3_lake_uri
-    options = settings.storage_options()
+    options = storage_options(s3_lake_uri, settings)
     assert options["AWS_ENDPOINT_URL"] == s3_endpoint
     uri = f"{s3_lake_uri}/silver/example"
     frame = pl.DataFrame(

@@ -8,6 +8,7 @@ import pytest
 
 from lake.errors import ConfigError
 from lake.settings import Settings, get_settings
+from lake.storage import storage_options
 
 pytestmark = pytest.mark.unit
 
@@ -46,7 +47,7 @@ def test_defaults(clean_env: pytest.MonkeyPatch) -> None:
     assert settings.feed_url is None
     assert settings.synthetic_sources
     assert not settings.lake_is_s3
-    assert settings.storage_options() == {}
+    assert storage_options(settings.lake_uri, settings) == {}
 
 
 def test_overrides(clean_env: pytest.MonkeyPatch) -> None:
@@ -61,12 +62,13 @@ def test_overrides(clean_env: pytest.MonkeyPatch) -> None:
     assert settings.lake_is_s3
     assert settings.redis_url == "redis://127.0.0.1:7000/0"
     assert settings.feed_url == "ws://127.0.0.1:8765"
-    assert settings.storage_options() == {
+    assert storage_options(settings.lake_uri, settings) == {
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9000",
         "AWS_REGION": "eu-west-1",
         "AWS_ACCESS_KEY_ID": "id",
         "AWS_SECRET_ACCESS_KEY": "secret",
         "AWS_ALLOW_HTTP": "true",
+        "aws_conditional_put": "etag",
     }
 
 

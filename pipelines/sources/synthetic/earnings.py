@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from pipelines.sources.calendar import trading_days_array
+from lake.calendar import trading_days_array
 from pipelines.sources.synthetic.quarters import previous_quarter, quarter_start, quarters_between
 from pipelines.sources.synthetic.streams import Stream, quarter_generator
 

@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.sources.calendar import trading_days
+from lake.calendar import trading_days
 from pipelines.sources.synthetic.streams import Stream, day_generator, static_generator
 
 COVERED_TICKERS = 100  # the largest companies by market cap, like FMP's free tier

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
+from lake.calendar import trading_days_array
 from pipelines.sources import wire
 from pipelines.sources.base import Progress, SyntheticMarketConfig
-from pipelines.sources.calendar import trading_days_array
 from pipelines.sources.synthetic.earnings import earnings_events
 from pipelines.sources.synthetic.grades import grade_events
 from pipelines.sources.synthetic.news import news_articles

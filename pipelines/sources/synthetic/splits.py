@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from pipelines.sources.calendar import trading_days
+from lake.calendar import trading_days
 from pipelines.sources.synthetic.quarters import quarter_start, quarters_between
 from pipelines.sources.synthetic.streams import Stream, quarter_generator
 

@@ -9,6 +9,7 @@ import pytest
 
 from expectations import VALIDATION_RESULTS, ValidationFailed, latest_results
 from lake import queries, tables
+from lake.calendar import trading_days
 from lake.schemas import (
     ADJUSTED_BARS,
     DAILY_BARS,
@@ -19,7 +20,6 @@ from lake.schemas import (
 )
 from pipelines import historical
 from pipelines.sources import Sources, SyntheticMarketConfig
-from pipelines.sources.calendar import trading_days
 from pipelines.sources.massive import MassiveClient
 from pipelines.sources.synthetic import SyntheticMarket
 from tests.pipelines.sources.provider_server import MASSIVE_KEY, ProviderServer

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
+from lake.calendar import trading_days
 from lake.schemas import EARNINGS, cap_bucket
 from pipelines.sources import transforms, wire
 from pipelines.sources.base import SyntheticMarketConfig
-from pipelines.sources.calendar import trading_days
 from pipelines.sources.synthetic import SyntheticMarket
 from pipelines.sources.synthetic.splits import split_events
 from pipelines.sources.synthetic.universe import build_universe
