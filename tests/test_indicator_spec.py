@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from lake.errors import TickerlakeError
+from lake.indicators.engine import apply_indicators
 from lake.indicators.spec import (
     DEFAULT_SPEC,
     Bbands,
@@ -14,7 +15,6 @@ from lake.indicators.spec import (
     Obv,
     Sma,
     Stoch,
-    apply_indicators,
     output_columns,
     parse_spec,
 )
