@@ -80,18 +80,20 @@ def _talib_outputs(spec: IndicatorSpec, a: dict[str, np.ndarray]) -> dict[str, n
         line, signal, histogram = talib.MACD(a["close"], spec.fast, spec.slow, spec.signal)
         return {spec.line: line, spec.signal_line: signal, spec.histogram: histogram}
     if isinstance(spec, Bbands):
-        k = spec.deviations
-        upper, middle, lower = talib.BBANDS(a["close"], spec.period, k, k, 0)
+        upper, middle, lower = talib.BBANDS(
+            a["close"], spec.period, spec.deviations, spec.deviations, talib.MA_Type.SMA
+        )
         return {spec.middle: middle, spec.upper: upper, spec.lower: lower}
     if isinstance(spec, Rsi):
         return {spec.column: talib.RSI(a["close"], spec.period)}
     if isinstance(spec, Atr):
         return {spec.column: talib.ATR(a["high"], a["low"], a["close"], spec.period)}
     if isinstance(spec, Stoch):
-        k, d = talib.STOCH(
-            a["high"], a["low"], a["close"], spec.fastk, spec.slowk, 0, spec.slowd, 0
+        sma = talib.MA_Type.SMA
+        slow_k, slow_d = talib.STOCH(
+            a["high"], a["low"], a["close"], spec.fastk, spec.slowk, sma, spec.slowd, sma
         )
-        return {spec.k: k, spec.d: d}
+        return {spec.k: slow_k, spec.d: slow_d}
     if isinstance(spec, Obv):
         return {spec.column: talib.OBV(a["close"], a["volume"])}
     return {}
@@ -107,7 +109,7 @@ def talib_reference(bars: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.Da
     """
     frames: list[pl.DataFrame] = []
     for (ticker,), rows in bars.partition_by("ticker", as_dict=True, maintain_order=True).items():
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             name: rows[name].cast(pl.Float64).to_numpy()
             for name in ("open", "high", "low", "close", "volume")
             if name in rows.columns
