@@ -338,8 +338,10 @@ def apply_indicators(
         )
     if not specs:
         return frame
-    grouped = by is not None and by in frame.columns
-    group = pl.col(by).rle_id() if grouped else pl.lit(0, dtype=pl.UInt32)
+    if by is not None and by in frame.columns:
+        group = pl.col(by).rle_id()
+    else:
+        group = pl.lit(0, dtype=pl.UInt32)
     base = frame.with_columns(
         group.cast(pl.UInt32).set_sorted().alias(GROUP),
         *[pl.col(c).cast(pl.Float64).fill_nan(None) for c in inputs],
