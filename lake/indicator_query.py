@@ -18,13 +18,8 @@ import polars as pl
 
 from lake.bars import Interval, resample_bars
 from lake.errors import TickerlakeError
-from lake.indicators.spec import (
-    DEFAULT_SPEC,
-    IndicatorSpec,
-    apply_indicators,
-    output_columns,
-    parse_spec,
-)
+from lake.indicators.engine import apply_indicators
+from lake.indicators.spec import DEFAULT_SPEC, IndicatorSpec, output_columns, parse_spec
 
 BAR_COLUMNS = ("open", "high", "low", "close", "volume", "vwap")
 

@@ -62,37 +62,41 @@ def talib_columns(specs: Sequence[IndicatorSpec]) -> list[str]:
     columns: list[str] = []
     for spec in specs:
         if isinstance(spec, Bbands):
-            columns.extend(spec.columns[:3])
+            columns.extend((spec.middle, spec.upper, spec.lower))
         elif isinstance(spec, Sma | Ema | Wma | Macd | Rsi | Atr | Stoch | Obv):
             columns.extend(spec.columns)
     return columns
 
 
-def _talib_outputs(spec: IndicatorSpec, a: dict[str, np.ndarray]) -> list[np.ndarray]:
-    """TA-Lib's arrays for one spec, in the order of `spec.columns`."""
+def _talib_outputs(spec: IndicatorSpec, a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """TA-Lib's arrays for one spec, by our output column (`talib_columns([spec])`)."""
     if isinstance(spec, Sma):
-        return [talib.SMA(a["close"], spec.period)]
+        return {spec.column: talib.SMA(a["close"], spec.period)}
     if isinstance(spec, Ema):
-        return [talib.EMA(a["close"], spec.period)]
+        return {spec.column: talib.EMA(a["close"], spec.period)}
     if isinstance(spec, Wma):
-        return [talib.WMA(a["close"], spec.period)]
+        return {spec.column: talib.WMA(a["close"], spec.period)}
     if isinstance(spec, Macd):
-        return list(talib.MACD(a["close"], spec.fast, spec.slow, spec.signal))
+        line, signal, histogram = talib.MACD(a["close"], spec.fast, spec.slow, spec.signal)
+        return {spec.line: line, spec.signal_line: signal, spec.histogram: histogram}
     if isinstance(spec, Bbands):
-        k = spec.deviations
-        upper, middle, lower = talib.BBANDS(a["close"], spec.period, k, k, 0)
-        return [middle, upper, lower]
-    if isinstance(spec, Rsi):
-        return [talib.RSI(a["close"], spec.period)]
-    if isinstance(spec, Atr):
-        return [talib.ATR(a["high"], a["low"], a["close"], spec.period)]
-    if isinstance(spec, Stoch):
-        return list(
-            talib.STOCH(a["high"], a["low"], a["close"], spec.fastk, spec.slowk, 0, spec.slowd, 0)
+        upper, middle, lower = talib.BBANDS(
+            a["close"], spec.period, spec.deviations, spec.deviations, talib.MA_Type.SMA
         )
+        return {spec.middle: middle, spec.upper: upper, spec.lower: lower}
+    if isinstance(spec, Rsi):
+        return {spec.column: talib.RSI(a["close"], spec.period)}
+    if isinstance(spec, Atr):
+        return {spec.column: talib.ATR(a["high"], a["low"], a["close"], spec.period)}
+    if isinstance(spec, Stoch):
+        sma = talib.MA_Type.SMA
+        slow_k, slow_d = talib.STOCH(
+            a["high"], a["low"], a["close"], spec.fastk, spec.slowk, sma, spec.slowd, sma
+        )
+        return {spec.k: slow_k, spec.d: slow_d}
     if isinstance(spec, Obv):
-        return [talib.OBV(a["close"], a["volume"])]
-    return []
+        return {spec.column: talib.OBV(a["close"], a["volume"])}
+    return {}
 
 
 def talib_reference(bars: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.DataFrame:
@@ -105,15 +109,14 @@ def talib_reference(bars: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.Da
     """
     frames: list[pl.DataFrame] = []
     for (ticker,), rows in bars.partition_by("ticker", as_dict=True, maintain_order=True).items():
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             name: rows[name].cast(pl.Float64).to_numpy()
             for name in ("open", "high", "low", "close", "volume")
             if name in rows.columns
         }
         wide: dict[str, np.ndarray] = {}
         for spec in specs:
-            outputs = _talib_outputs(spec, arrays)
-            wide.update(zip(spec.columns[: len(outputs)], outputs, strict=True))
+            wide.update(_talib_outputs(spec, arrays))
         if not wide:
             continue
         frame = pl.DataFrame({"date": rows["date"], **wide}).with_columns(
@@ -196,9 +199,7 @@ def compare_indicators(
         )
         .join(scales.select("ticker", "price_scale"), on="ticker", how="left")
     )
-    on_price_scale = pl.col("indicator").str.starts_with("macd_") & ~pl.col(
-        "indicator"
-    ).str.starts_with("macd_event")
+    on_price_scale = pl.col("indicator").str.contains(Macd.COLUMN_PATTERN)
     scale = pl.when(on_price_scale).then(pl.col("price_scale").fill_null(0.0)).otherwise(0.0)
     denominator = pl.col("ref").abs() + scale
     difference = (pl.col("ours") - pl.col("ref")).abs()

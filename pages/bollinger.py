@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import data, figures, filters, panels, selection
+from lake.indicators.spec import Bbands
 
 view = filters.for_page(need_ticker=True)
 st.title(f"{view.ticker_text} · Bollinger Bands")
@@ -15,8 +16,7 @@ period = c1.slider("Period", min_value=5, max_value=100, value=20, step=1, key="
 multiplier = c2.slider(
     "Standard deviations", min_value=0.5, max_value=4.0, value=2.0, step=0.5, key="bb_k"
 )
-k = f"{multiplier:g}"
-suffix = f"{period}_{k}"
+bands = Bbands(period, multiplier)
 frame = data.or_stop(
     data.price_view,
     data.lake_uri(),
@@ -24,25 +24,26 @@ frame = data.or_stop(
     view.start,
     view.end,
     view.interval,
-    (f"bbands:{period}:{k}",),
+    (bands.text,),
 )
 grades = data.or_stop(data.grade_days, data.lake_uri(), view.ticker, view.start, view.end)
 chart = figures.PriceChart(
     frame=frame,
-    title=f"{view.ticker} Bollinger({period}, {k}σ), {filters.INTERVAL_LABELS[view.interval]}, {view.start} → {view.end}",
+    title=(
+        f"{view.ticker} Bollinger({period}, {multiplier:g}σ), "
+        f"{filters.INTERVAL_LABELS[view.interval]}, {view.start} → {view.end}"
+    ),
     interval=view.interval,
     overlays=[
-        figures.Line(f"bb_upper_{suffix}", "Upper band", color="#90a4ae", width=1),
-        figures.Line(
-            f"bb_lower_{suffix}", "Lower band", color="#90a4ae", width=1, fill_to_previous=True
-        ),
-        figures.Line(f"bb_mid_{suffix}", f"SMA {period}", color="#1e88e5", dash="dash"),
+        figures.Line(bands.upper, "Upper band", color="#90a4ae", width=1),
+        figures.Line(bands.lower, "Lower band", color="#90a4ae", width=1, fill_to_previous=True),
+        figures.Line(bands.middle, f"SMA {period}", color="#1e88e5", dash="dash"),
     ],
     markers=[figures.grade_markers(frame, grades)],
     panes=[
         figures.Pane(
             "%B (0 = lower band, 1 = upper band)",
-            (figures.Line(f"bb_pctb_{suffix}", "%B", color="#6d4c41"),),
+            (figures.Line(bands.percent_b, "%B", color="#6d4c41"),),
             hlines=(0.0, 0.5, 1.0),
             height=0.22,
         ),
@@ -52,7 +53,7 @@ chart = figures.PriceChart(
 picked = panels.chart(
     figures.price_figure(chart),
     frame,
-    name=f"{view.ticker}_bollinger_{suffix}_{view.interval}",
+    name=f"{view.ticker}_bollinger_{bands.suffix}_{view.interval}",
     key="bollinger_chart",
     on_select=True,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import data, figures, filters, panels
+from lake.indicators.spec import IndicatorSpec, Patterns, Sma
 
 view = filters.for_page(need_ticker=True)
 st.title(f"{view.ticker_text} · candlesticks")
@@ -22,9 +23,16 @@ shown_patterns = right.multiselect(
     key="cs_patterns",
 )
 show_patterns = bool(shown_patterns)
-specs = tuple(f"sma:{p}" for p in sorted(averages)) + (("patterns",) if show_patterns else ())
+lines = [Sma(p) for p in sorted(averages)]
+specs: list[IndicatorSpec] = [*lines, Patterns()] if show_patterns else [*lines]
 frame = data.or_stop(
-    data.price_view, data.lake_uri(), view.ticker, view.start, view.end, view.interval, specs
+    data.price_view,
+    data.lake_uri(),
+    view.ticker,
+    view.start,
+    view.end,
+    view.interval,
+    tuple(spec.text for spec in specs),
 )
 markers = figures.pattern_markers(frame, shown_patterns) if show_patterns else []
 chart = figures.PriceChart(
@@ -32,7 +40,8 @@ chart = figures.PriceChart(
     title=f"{view.ticker} {filters.INTERVAL_LABELS[view.interval]} bars, {view.start} → {view.end}",
     interval=view.interval,
     overlays=[
-        figures.Line(f"sma_{p}", f"SMA {p}", color=figures.LINE_COLORS[p]) for p in sorted(averages)
+        figures.Line(line.column, f"SMA {line.period}", color=figures.LINE_COLORS[line.period])
+        for line in lines
     ],
     markers=markers,
     panes=[figures.volume_pane()],

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from app import data, figures, filters, panels, selection
+from lake.indicators.spec import Macd, MacdEvents
 
 view = filters.for_page(need_ticker=True)
 st.title(f"{view.ticker_text} · MACD")
@@ -21,7 +22,7 @@ if fast >= slow:
     st.info("The fast EMA must be shorter than the slow one.")
     st.stop()
 
-suffix = f"{fast}_{slow}_{signal}"
+lines, crossings = Macd(fast, slow, signal), MacdEvents(fast, slow, signal)
 frame = data.or_stop(
     data.price_view,
     data.lake_uri(),
@@ -29,15 +30,18 @@ frame = data.or_stop(
     view.start,
     view.end,
     view.interval,
-    (f"macd:{fast}:{slow}:{signal}", f"macd_events:{fast}:{slow}:{signal}"),
+    (lines.text, crossings.text),
 )
 grades = data.or_stop(data.grade_days, data.lake_uri(), view.ticker, view.start, view.end)
-events = frame.filter(pl.col(f"macd_event_{suffix}") != 0)
-buys = events.filter(pl.col(f"macd_event_{suffix}") > 0)
-sells = events.filter(pl.col(f"macd_event_{suffix}") < 0)
+events = frame.filter(pl.col(crossings.column) != 0)
+buys = events.filter(pl.col(crossings.column) > 0)
+sells = events.filter(pl.col(crossings.column) < 0)
 chart = figures.PriceChart(
     frame=frame,
-    title=f"{view.ticker} MACD({fast},{slow},{signal}), {filters.INTERVAL_LABELS[view.interval]}, {view.start} → {view.end}",
+    title=(
+        f"{view.ticker} MACD({fast},{slow},{signal}), "
+        f"{filters.INTERVAL_LABELS[view.interval]}, {view.start} → {view.end}"
+    ),
     interval=view.interval,
     markers=[
         figures.grade_markers(frame, grades),
@@ -48,9 +52,9 @@ chart = figures.PriceChart(
         figures.Pane(
             f"MACD({fast},{slow},{signal})",
             (
-                figures.Bars(f"macd_hist_{suffix}", "Histogram"),
-                figures.Line(f"macd_{suffix}", "MACD", color="#1e88e5"),
-                figures.Line(f"macd_signal_{suffix}", "Signal", color="#fb8c00"),
+                figures.Bars(lines.histogram, "Histogram"),
+                figures.Line(lines.line, "MACD", color="#1e88e5"),
+                figures.Line(lines.signal_line, "Signal", color="#fb8c00"),
             ),
             hlines=(0.0,),
             height=0.3,
@@ -61,7 +65,7 @@ chart = figures.PriceChart(
 picked = panels.chart(
     figures.price_figure(chart),
     frame,
-    name=f"{view.ticker}_macd_{suffix}_{view.interval}",
+    name=f"{view.ticker}_macd_{lines.suffix}_{view.interval}",
     key="macd_chart",
     on_select=True,
 )

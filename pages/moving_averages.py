@@ -6,12 +6,14 @@ import polars as pl
 import streamlit as st
 
 from app import data, figures, filters, panels
+from lake.indicators.spec import Cross, Ema, Sma, Wma
 
 view = filters.for_page(need_ticker=True)
 st.title(f"{view.ticker_text} · moving averages")
 
 PERIODS = [10, 20, 50, 100, 200]
 KINDS = {"sma": "SMA", "ema": "EMA", "wma": "WMA"}
+AVERAGES: dict[str, type[Sma | Ema | Wma]] = {"sma": Sma, "ema": Ema, "wma": Wma}
 DASHES = {"sma": None, "ema": "dash", "wma": "dot"}
 
 c1, c2, c3 = st.columns([2, 3, 2])
@@ -37,27 +39,36 @@ if short == long:
     st.info("Pick two different periods for the cross pair.")
     st.stop()
 
-lines = [(kind, period) for kind in kinds or [] for period in sorted(periods or [])]
-specs = (*(f"{kind}:{period}" for kind, period in lines), f"cross:{short}:{long}")
+lines = [(kind, AVERAGES[kind](period)) for kind in kinds or [] for period in sorted(periods or [])]
+cross = Cross(short, long)
 frame = data.or_stop(
-    data.price_view, data.lake_uri(), view.ticker, view.start, view.end, view.interval, specs
+    data.price_view,
+    data.lake_uri(),
+    view.ticker,
+    view.start,
+    view.end,
+    view.interval,
+    (*(line.text for _, line in lines), cross.text),
 )
-crosses = frame.filter(pl.col(f"cross_{short}_{long}") != 0)
-golden = crosses.filter(pl.col(f"cross_{short}_{long}") > 0)
-death = crosses.filter(pl.col(f"cross_{short}_{long}") < 0)
+crosses = frame.filter(pl.col(cross.column) != 0)
+golden = crosses.filter(pl.col(cross.column) > 0)
+death = crosses.filter(pl.col(cross.column) < 0)
 chart = figures.PriceChart(
     frame=frame,
-    title=f"{view.ticker} with moving averages ({filters.INTERVAL_LABELS[view.interval]}), {view.start} → {view.end}",
+    title=(
+        f"{view.ticker} with moving averages ({filters.INTERVAL_LABELS[view.interval]}), "
+        f"{view.start} → {view.end}"
+    ),
     interval=view.interval,
     candles=False,
     overlays=[
         figures.Line(
-            f"{kind}_{period}",
-            f"{KINDS[kind]} {period}",
-            color=figures.LINE_COLORS[period],
+            line.column,
+            f"{KINDS[kind]} {line.period}",
+            color=figures.LINE_COLORS[line.period],
             dash=DASHES[kind],
         )
-        for kind, period in lines
+        for kind, line in lines
     ],
     markers=[
         figures.cross_markers(golden, "Golden cross", up=True),

@@ -7,6 +7,7 @@ Expressions (one series in, `pl.Expr` out; apply `.over("ticker")` for many tick
 in `PATTERNS`. Frames: `parse_spec` and `apply_indicators`.
 """
 
+from lake.indicators.engine import apply_indicators
 from lake.indicators.momentum import (
     crossover_events,
     golden_death_cross,
@@ -29,7 +30,6 @@ from lake.indicators.patterns import (
 from lake.indicators.spec import (
     DEFAULT_SPEC,
     IndicatorSpec,
-    apply_indicators,
     output_columns,
     parse_spec,
 )

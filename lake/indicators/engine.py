@@ -1,5 +1,5 @@
-"""The one-pass engine behind `apply_indicators`: every indicator of a spec list, for every
-ticker of a frame, in a handful of Polars stages.
+"""The one-pass engine, `apply_indicators`: every indicator of a spec list
+(`lake.indicators.spec`), for every ticker of a frame, in a handful of Polars stages.
 
 Why not just `expr.over("ticker")` for each indicator: Polars does not share common
 sub-expressions inside window expressions, and a rolling window evaluated per group costs
@@ -58,6 +58,7 @@ from lake.indicators.spec import (
     Sma,
     Stoch,
     Wma,
+    parse_spec,
     required_inputs,
 )
 
@@ -210,9 +211,9 @@ def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, l
     for spec in specs:
         outputs.extend(spec.columns)
         if isinstance(spec, Sma):
-            st.add(5, spec.columns[0], sma_of_close(spec.period))
+            st.add(5, spec.column, sma_of_close(spec.period))
         elif isinstance(spec, Ema):
-            st.add(5, spec.columns[0], ema_of_close(spec.period))
+            st.add(5, spec.column, ema_of_close(spec.period))
         elif isinstance(spec, Wma):
             n = spec.period
             # TA-Lib's O(n) update of the weighted sum, N_t = N_(t-1) + n x_t - S_(t-1), run
@@ -222,9 +223,7 @@ def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, l
             step = st.add(2, f"__wma_step_{n}", n * centered - centered_sum(n, lag=1))
             weighted = st.add(3, f"__wma_run_{n}", step.cum_sum())
             weights = n * (n + 1) / 2
-            st.add(
-                5, spec.columns[0], pl.when(pos >= n - 1).then(weighted * scale / weights + mean)
-            )
+            st.add(5, spec.column, pl.when(pos >= n - 1).then(weighted * scale / weights + mean))
         elif isinstance(spec, Bbands):
             n, k = spec.period, spec.deviations
             # The flat rolling variance of the centered column: every ticker's values are
@@ -238,23 +237,27 @@ def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, l
                 f"__bb_band_{n}_{k}",
                 pl.when(variance > 0).then(variance.sqrt() * scale).otherwise(0.0) * k,
             )
-            mid_c, up_c, lo_c, pctb_c, width_c = spec.columns
-            st.add(4, mid_c, middle)
-            st.add(4, up_c, middle + band)
-            st.add(4, lo_c, middle - band)
-            spread = pl.col(up_c) - pl.col(lo_c)
-            st.add(5, pctb_c, pl.when(spread != 0).then((close - pl.col(lo_c)) / spread))
-            st.add(5, width_c, pl.when(pl.col(mid_c) != 0).then(spread / pl.col(mid_c)))
+            st.add(4, spec.middle, middle)
+            st.add(4, spec.upper, middle + band)
+            st.add(4, spec.lower, middle - band)
+            spread = pl.col(spec.upper) - pl.col(spec.lower)
+            st.add(
+                5, spec.percent_b, pl.when(spread != 0).then((close - pl.col(spec.lower)) / spread)
+            )
+            st.add(
+                5,
+                spec.bandwidth,
+                pl.when(pl.col(spec.middle) != 0).then(spread / pl.col(spec.middle)),
+            )
         elif isinstance(spec, Macd):
             line, signal, shown = macd_lines(spec)
-            macd_c, signal_c, hist_c = spec.columns
-            st.add(5, macd_c, pl.when(shown).then(line))
-            st.add(5, signal_c, signal)
-            st.add(5, hist_c, line - signal)
+            st.add(5, spec.line, pl.when(shown).then(line))
+            st.add(5, spec.signal_line, signal)
+            st.add(5, spec.histogram, line - signal)
         elif isinstance(spec, MacdEvents):
             line, signal, shown = macd_lines(spec)
             events = momentum.crossover_events(pl.when(shown).then(line), signal)
-            st.add(5, spec.columns[0], _per_ticker(events))
+            st.add(5, spec.column, _per_ticker(events))
         elif isinstance(spec, Rsi):
             n = spec.period
             change = close - close.shift(1)
@@ -284,27 +287,24 @@ def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, l
             total = gain + loss
             st.add(
                 5,
-                spec.columns[0],
+                spec.column,
                 pl.when(total != 0)
                 .then(100.0 * (gain / total))
                 .otherwise(pl.when(total.is_not_null()).then(0.0)),
             )
         elif isinstance(spec, Atr):
-            st.add(
-                5, spec.columns[0], _per_ticker(volatility.atr("high", "low", "close", spec.period))
-            )
+            st.add(5, spec.column, _per_ticker(volatility.atr("high", "low", "close", spec.period)))
         elif isinstance(spec, Stoch):
             lines = momentum.stoch("high", "low", "close", spec.fastk, spec.slowk, spec.slowd)
-            k_c, d_c = spec.columns
-            name = f"__stoch_{spec.fastk}_{spec.slowk}_{spec.slowd}"
+            name = f"__stoch_{spec.suffix}"
             st.add(4, name, _per_ticker(lines))
-            st.add(5, k_c, pl.col(name).struct.field("k"))
-            st.add(5, d_c, pl.col(name).struct.field("d"))
+            st.add(5, spec.k, pl.col(name).struct.field("k"))
+            st.add(5, spec.d, pl.col(name).struct.field("d"))
         elif isinstance(spec, Obv):
-            st.add(5, "obv", _per_ticker(volume.obv("close", "volume")))
+            st.add(5, spec.column, _per_ticker(volume.obv("close", "volume")))
         elif isinstance(spec, Cross):
             short, long = sma_of_close(spec.short), sma_of_close(spec.long)
-            st.add(5, spec.columns[0], _per_ticker(momentum.crossover_events(short, long)))
+            st.add(5, spec.column, _per_ticker(momentum.crossover_events(short, long)))
         elif isinstance(spec, Patterns):
             for name, pattern in patterns.PATTERNS.items():
                 st.add(5, name, _per_ticker(pattern("open", "high", "low", "close")))
@@ -313,10 +313,22 @@ def _plan(specs: Sequence[IndicatorSpec], tickers: _Tickers) -> tuple[_Stages, l
     return st, outputs
 
 
-def compute(
-    frame: pl.DataFrame, specs: Sequence[IndicatorSpec], *, by: str | None = "ticker"
+def apply_indicators(
+    frame: pl.DataFrame,
+    specs: Sequence[IndicatorSpec] | str,
+    *,
+    by: str | None = "ticker",
 ) -> pl.DataFrame:
-    """Return `frame` with the output columns of `specs` appended (see module docstring)."""
+    """Return `frame` with the output columns of `specs` appended (see module docstring).
+
+    `specs` are spec values or a spec string (`parse_spec`). `frame` holds one or many
+    tickers, sorted by date within each ticker and with each ticker's rows contiguous
+    (sorted by `by`, date); prices in dollars, volume in shares. Values equal TA-Lib's per
+    ticker; rows where TA-Lib has NaN are null. Raises `TickerlakeError` when `frame` lacks
+    a column the specs read.
+    """
+    if isinstance(specs, str):
+        specs = parse_spec(specs)
     inputs = required_inputs(specs)
     missing = [c for c in inputs if c not in frame.columns]
     if missing:
@@ -326,8 +338,10 @@ def compute(
         )
     if not specs:
         return frame
-    grouped = by is not None and by in frame.columns
-    group = pl.col(by).rle_id() if grouped else pl.lit(0, dtype=pl.UInt32)
+    if by is not None and by in frame.columns:
+        group = pl.col(by).rle_id()
+    else:
+        group = pl.lit(0, dtype=pl.UInt32)
     base = frame.with_columns(
         group.cast(pl.UInt32).set_sorted().alias(GROUP),
         *[pl.col(c).cast(pl.Float64).fill_nan(None) for c in inputs],

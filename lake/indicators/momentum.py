@@ -111,9 +111,9 @@ def crossover_events(fast_line: IntoExpr, slow_line: IntoExpr) -> pl.Expr:
     (equal lines) keeps the previous side, so a touch-and-return is not an event.
     """
     difference = as_expr(fast_line) - as_expr(slow_line)
-    side = pl.when(difference > 0).then(1).when(difference < 0).then(-1)
+    strict_side = pl.when(difference > 0).then(1).when(difference < 0).then(-1)
     # A tie takes the side of the previous non-tie row: forward-fill within the series.
-    side = pl.when(difference.is_not_null()).then(side.forward_fill())
+    side = pl.when(difference.is_not_null()).then(strict_side.forward_fill())
     previous = side.shift(1)
     event = (
         pl.when((previous == -1) & (side == 1))

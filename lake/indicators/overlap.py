@@ -3,7 +3,7 @@
 Every function takes column names or expressions for ONE price series and returns a
 `pl.Expr` (a `pl.struct` where there are several outputs). On a frame holding many
 tickers, apply `.over("ticker")` to the result; the frame must be sorted by date
-within each ticker. Inputs are expected without nulls: `lake.indicators.spec.apply_indicators`
+within each ticker. Inputs are expected without nulls: `lake.indicators.engine.apply_indicators`
 handles leading and interior gaps the way TA-Lib does before it calls these.
 
 Rows before TA-Lib's first output are null, so a null mask here equals TA-Lib's NaN mask.
