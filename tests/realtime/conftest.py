@@ -15,7 +15,8 @@ from pipelines.realtime.universe import synthetic_universe
 async def eventually(
     condition: Callable[[], object], *, timeout: float = 15.0, interval: float = 0.02
 ) -> None:
-    """Wait until `condition()` is truthy (polling, not sleeping a guessed time); fail after `timeout`.
+    """Wait until `condition()` is truthy (polling, not sleeping a guessed time); fail after
+    `timeout`.
 
     `condition` may return an awaitable.
     """

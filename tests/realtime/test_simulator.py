@@ -1,4 +1,5 @@
-"""The simulator speaks the Massive/Polygon stocks protocol, checked with a plain WebSocket client."""
+"""The simulator speaks the Massive/Polygon stocks protocol, checked with a plain WebSocket
+client."""
 
 from __future__ import annotations
 
