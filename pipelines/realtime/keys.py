@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pipelines.realtime.velocity import VelocityConfig
 
@@ -159,9 +160,11 @@ class PublishedWorkerConfig:
         return fields
 
     @classmethod
-    def from_hash(cls, fields: Mapping[str, str]) -> PublishedWorkerConfig | None:
-        """Return the config read from the `WORKER_CONFIG_KEY` hash (str replies), or None
-        when it is empty or does not parse (no worker published; another program's key)."""
+    def from_hash(cls, fields: Mapping[Any, Any]) -> PublishedWorkerConfig | None:
+        """Return the config read from the `WORKER_CONFIG_KEY` hash (as redis-py returns it:
+        str, or bytes without `decode_responses`), or None when it is empty or does not
+        parse (no worker published; another program's key)."""
+        fields = {_text(name): _text(value) for name, value in fields.items()}
         try:
             velocity = VelocityConfig(
                 window_ms=int(fields["velocity_window_ms"]),
@@ -172,3 +175,7 @@ class PublishedWorkerConfig:
         except (KeyError, TypeError, ValueError):
             return None
         return cls(velocity, published_ms)
+
+
+def _text(value: object) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

@@ -885,7 +885,7 @@ class RedisSink:
     def _write_config(self) -> None:
         try:
             self._learn_topology()
-            self.client.hset(WORKER_CONFIG_KEY, mapping=self._config_fields)
+            self.client.execute_command("HSET", WORKER_CONFIG_KEY, *_flatten(self._config_fields))
         except DISCONNECTED:
             self._check_server = True
         except RedisError as exc:  # a key of another type holds the name: say so, go on
@@ -929,10 +929,15 @@ class RedisSink:
                 flat.extend((key, str(value)))
             pipe.execute_command("HSET", WORKER_STATS_KEY, *flat)
             if self._config_fields:
-                pipe.hset(WORKER_CONFIG_KEY, mapping=self._config_fields)
+                pipe.execute_command("HSET", WORKER_CONFIG_KEY, *_flatten(self._config_fields))
             pipe.execute(raise_on_error=False)
         except DISCONNECTED:
             self._stats_created_names.clear()
             self._check_server = True
         except RedisError as exc:  # stats are the worker's diary, never a reason to stop it
             self._log_refusal(WORKER_STATS_KEY, exc, OTHER_REFUSAL, "the stats in")
+
+
+def _flatten(fields: dict[str, str]) -> list[str]:
+    """Return hash fields as the alternating names and values `HSET` takes."""
+    return [item for pair in fields.items() for item in pair]

@@ -30,6 +30,8 @@ def test_published_config_round_trips_through_its_hash() -> None:
     config = PublishedWorkerConfig(CUSTOM, published_ms=1_767_225_600_000)
 
     assert PublishedWorkerConfig.from_hash(config.to_hash()) == config
+    as_bytes = {k.encode(): v.encode() for k, v in config.to_hash().items()}
+    assert PublishedWorkerConfig.from_hash(as_bytes) == config  # a client without decoding
     assert PublishedWorkerConfig.defaults().is_default
     assert PublishedWorkerConfig.defaults().velocity == VelocityConfig()
 
