@@ -1,7 +1,8 @@
 """Cached Redis reads for the live pages (one client per session server, 1 s caches).
 
-Everything here reads what the realtime worker writes (pipelines/realtime/sink.py);
-frames use UTC epoch ms and dollars.
+Everything here reads what the realtime worker writes, by the key scheme of
+`pipelines.realtime.keys`; frames use UTC epoch ms and dollars. Pages reach live data
+through this module only.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import redis
 import streamlit as st
 from redis.cluster import RedisCluster
 
+from app import live_bars
 from app.guard import RedisUnavailable
 from lake.errors import TickerlakeError
 from pipelines import services
-from pipelines.realtime import candles
-from pipelines.realtime import sink as keys
-from pipelines.services import resolve_redis_url
+from pipelines.realtime import keys
+from pipelines.realtime.keys import PublishedWorkerConfig
 
 LAST_SCHEMA = pl.Schema(
     {
@@ -50,7 +51,7 @@ def redis_url() -> str:
 
     Raises `RedisUnavailable` when neither is there (the page then waits for it)."""
     try:
-        return resolve_redis_url()
+        return services.resolve_redis_url()
     except TickerlakeError as exc:
         raise RedisUnavailable(str(exc)) from exc
 
@@ -91,14 +92,14 @@ def alerts(url: str, count: int = 50) -> pl.DataFrame:
 def second_bars(url: str, symbol: str, minutes: int) -> pl.DataFrame:
     """Return `symbol`'s per-second bars of the last `minutes` minutes."""
     since = int(time.time() * 1000) - minutes * 60_000
-    return candles.second_bars(client(url), symbol, since_ms=since)
+    return live_bars.second_bars(client(url), symbol, since_ms=since)
 
 
 @st.cache_data(ttl=1, max_entries=32, show_spinner=False)
 def minute_bars(url: str, symbol: str, minutes: int) -> pl.DataFrame:
     """Return `symbol`'s one-minute bars of the last `minutes` minutes, the open one included."""
     since = int(time.time() * 1000) - minutes * 60_000
-    return candles.minute_bars(client(url), symbol, since_ms=since - since % 60_000)
+    return live_bars.minute_bars(client(url), symbol, since_ms=since - since % 60_000)
 
 
 @st.cache_data(ttl=1, max_entries=4, show_spinner=False)
@@ -125,3 +126,12 @@ def health(url: str, minutes: int = 10) -> tuple[pl.DataFrame, dict[str, str]]:
     if frame.width > 1:
         frame = frame.sort("time_ms").with_columns(time=pl.from_epoch("time_ms", time_unit="ms"))
     return frame, counters if isinstance(counters, dict) else {}
+
+
+@st.cache_data(ttl=1, max_entries=4, show_spinner=False)
+def worker_config(url: str) -> PublishedWorkerConfig:
+    """Return the settings the running worker published (velocity window and threshold), or
+    the defaults of a worker started without options, marked `is_default`, when none has
+    published (or its hash does not parse)."""
+    published = PublishedWorkerConfig.from_hash(client(url).hgetall(keys.WORKER_CONFIG_KEY))
+    return PublishedWorkerConfig.defaults() if published is None else published

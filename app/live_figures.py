@@ -1,4 +1,5 @@
-"""Plotly figures of the live pages: frames in (time_ms in UTC ms, prices in dollars), figures out."""
+"""Plotly figures of the live pages: frames in (time_ms in UTC ms, prices in dollars), figures
+out."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def velocity_figure(frame: pl.DataFrame, *, threshold_pct: float, limit: int = 4
 
 
 def candle_figure(frame: pl.DataFrame, *, title: str) -> go.Figure:
-    """A candlestick of `frame` (time_ms, open, high, low, close); live buckets marked when present."""
+    """A candlestick of `frame` (time_ms, open, high, low, close); live buckets marked when
+    present."""
     fig = go.Figure(
         go.Candlestick(
             x=_times(frame),

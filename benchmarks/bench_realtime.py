@@ -26,8 +26,9 @@ from pathlib import Path
 import orjson
 import redis
 
-from pipelines.realtime import sink as keys
-from pipelines.services import free_loopback_port, redis_environment, redis_stack_paths, start_redis
+from pipelines.realtime import keys
+from pipelines.services import free_loopback_port, start_redis
+from pipelines.services.install import redis_environment, redis_stack_paths
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATE = 20_000

@@ -1,4 +1,5 @@
-"""Live candlesticks: per second, or per minute with the still-open minute built from the seconds."""
+"""Live candlesticks: per second, or per minute with the still-open minute built from the
+seconds."""
 
 from __future__ import annotations
 

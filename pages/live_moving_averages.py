@@ -1,4 +1,5 @@
-"""Real-time moving averages over the per-second closes, with the historical engine's definitions."""
+"""Real-time moving averages over the per-second closes, with the historical engine's
+definitions (`lake.live_averages`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import streamlit as st
 from app import guard, live_data, live_figures
 from app.live_filters import REFRESH_S, live_ticker
 from app.text import plain
-from pipelines.realtime.candles import MOVING_AVERAGES, with_moving_averages
+from lake.live_averages import MOVING_AVERAGES, with_moving_averages
 
 st.title("Live moving averages")
 url = live_data.redis_url()

@@ -175,7 +175,8 @@ class Feed:
             log.warning("feed connection failed (%s); retrying in %.2f s", error or "unknown", wait)
 
     async def _session(self) -> None:
-        """One connection: handshake, subscribe, stream. Returns when a streaming connection ends."""
+        """One connection: handshake, subscribe, stream. Returns when a streaming connection
+        ends."""
         self.counters.state = "connecting"
         self.active.clear()
         self._authenticated = False

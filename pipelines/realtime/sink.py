@@ -1,42 +1,25 @@
 """The sink: batched writes of aggregates, last values, alerts and stats to Redis.
 
-Key layout (the symbol is a hash tag, so every key of one symbol lives in one cluster
-slot and each command below touches one slot only):
+What goes where is the key scheme (`keys`); how commands travel is `transport` (hiredis
+packing, one write per flush) and `routing` (the node of each hash slot on a cluster).
+This module decides what to write when.
 
-- `ts:{SYM}:<field>` raw per-second series, field in open/high/low/close/volume/vwap,
-  labels symbol, field, sector, cap_bucket, timeframe=1s; `DUPLICATE_POLICY LAST`.
-- `ts:{SYM}:<field>:1m` one-minute compactions (open first, high max, low min,
-  close last, volume sum, vwap avg), labels as above with timeframe=1m.
-- `ts:{SYM}:alert` velocity at each alert (percent); `last:{SYM}` the last-value hash.
-- `symbols:active` the set of symbols seen; channels `bars:SYM` and `bars` (all
-  symbols, one message per flush holding every symbol's latest bar); `alerts`
-  stream and channel.
-- `ts:{stats}:<name>` the worker's own series, `stats:worker` its counters.
+A flush is one write of many commands: the samples (six per event) in `TS.MADD`s grouped
+by hash slot — per symbol on a cluster, the whole batch on a single server — then per
+symbol one `HSET` and one `PUBLISH` of its latest bar only, however many events it had in
+the batch (batches grow when the writer falls behind, so this coalescing saves most where
+it is needed). The `HSET`/`PUBLISH` replies (nothing to act on) are switched off with
+`CLIENT REPLY OFF … ON` when the server allows it (never on a cluster), so only the
+samples' and alerts' replies are read.
 
-Samples are stamped with the window start `s` (UTC ms), so a minute bucket holds the
-seconds that started in it. A flush is one write of many commands: the samples (six per
-event) in `TS.MADD`s grouped by hash slot — per symbol on a cluster, the whole batch on
-a single server — then per symbol one `HSET` and one `PUBLISH` of its latest bar only,
-however many events it had in the batch (batches grow when the writer falls behind, so
-this coalescing saves most where it is needed).
-
-Redis IO runs on one writer thread. Commands are packed by hiredis (in C) from
-arguments already turned to text, and sent and read on a pooled redis-py connection:
-a redis-py pipeline spends about a microsecond of Python per argument, 18 per event,
-which profiling showed to be the worker's largest cost. The `HSET`/`PUBLISH` replies
-(nothing to act on) are switched off with `CLIENT REPLY OFF … ON` when the server
-allows it, so only the samples' and alerts' replies are read. One thread keeps flushes
-in order; the loop only hands batches over.
-
-On a Redis Cluster (detected at the first write: `INFO cluster`), each command goes to
-the node owning its key's slot, one write per node per flush, every reply read; when
-slots have moved, the client re-learns the map and the flush is sent again.
+Redis IO runs on one writer thread, which keeps flushes in order; the loop only hands
+batches over.
 
 Replies are judged per sample, never per batch: a series Redis refuses (a key of
 another type holding its name, a sample older than its retention, a value it cannot
 take) costs only its own samples, counted per reason in `SinkCounters.refused`
-(`REFUSAL_REASONS`) and logged once per key per `REFUSAL_LOG_INTERVAL_S`; every other
-sample of the batch is stored. A series found missing (the database was emptied) is
+(`transport.REFUSAL_REASONS`) and logged once per key per `REFUSAL_LOG_INTERVAL_S`; every
+other sample of the batch is stored. A series found missing (the database was emptied) is
 re-created and its samples sent again in the same flush. Replies that mean the server
 cannot write right now (out of memory, read-only replica, loading, busy) hold the whole
 batch for the next flush, as an unreachable server does.
@@ -58,6 +41,9 @@ alert is re-added to the `alerts` stream only when the stream does not already h
 added twice. Counted in `SinkCounters.replayed`/`replays`; events pushed out of the window
 by `replay_limit` before their time was up in `replay_evicted` (zero unless the worker
 writes more than `replay_limit / replay_window_s` events per second).
+
+The worker's published config (`keys.PublishedWorkerConfig`) is written at start and again
+with every stats write, so a restarted or emptied Redis gets it back within a second.
 """
 
 from __future__ import annotations
@@ -65,124 +51,66 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import hiredis
 import msgspec
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
-from redis.crc import key_slot
-from redis.exceptions import (
-    AskError,
-    ClusterDownError,
-    MovedError,
-    OutOfMemoryError,
-    ReadOnlyError,
-    RedisClusterException,
-    RedisError,
-    ResponseError,
-    TryAgainError,
-)
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError, ResponseError
 from redis.retry import Retry
 
+from pipelines.realtime.keys import (
+    ACTIVE_SYMBOLS_KEY,
+    ALERTS_CHANNEL,
+    ALERTS_STREAM,
+    ALERTS_STREAM_MAXLEN,
+    ALL_BARS_CHANNEL,
+    COMPACTIONS,
+    FIELDS,
+    MINUTE_MS,
+    UNKNOWN_LABEL,
+    WORKER_CONFIG_KEY,
+    WORKER_STATS_KEY,
+    PublishedWorkerConfig,
+    alert_series_key,
+    last_value_key,
+    series_key,
+    series_labels,
+    stats_key,
+    stats_labels,
+    symbol_channel,
+)
 from pipelines.realtime.messages import Aggregate
+from pipelines.realtime.routing import ANY_NODE, cluster_client, is_cluster, send, slot_of
+from pipelines.realtime.transport import (
+    DISCONNECTED,
+    NOT_A_SERIES,
+    OTHER_REFUSAL,
+    REFUSAL_REASONS,
+    REPLY_OFF,
+    REPLY_ON,
+    RedisNotWritable,
+    can_silence_replies,
+    command_key,
+    is_missing_key,
+    is_transient,
+    pack,
+    refusal_reason,
+)
 from pipelines.realtime.velocity import Alert
 
 log = logging.getLogger(__name__)
 
-FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume", "vwap")
-COMPACTIONS: dict[str, str] = {
-    "open": "first",
-    "high": "max",
-    "low": "min",
-    "close": "last",
-    "volume": "sum",
-    "vwap": "avg",
-}
-MINUTE_MS = 60_000
-ACTIVE_SYMBOLS_KEY = "symbols:active"
-ALL_BARS_CHANNEL = "bars"
-ALERTS_STREAM = "alerts"
-ALERTS_CHANNEL = "alerts"
-ALERTS_STREAM_MAXLEN = 10_000
-WORKER_STATS_KEY = "stats:worker"
-STATS_SERIES: tuple[str, ...] = (
-    "active_symbols",
-    "messages_per_s",
-    "flush_ms",
-    "dropped",
-    "malformed",
-    "lag_ms",
-    "skipped",
-    "refused",
-)
-# Why Redis refused a sample (the sink's per-reason counters, `refused_<reason>` in the stats).
-NOT_A_SERIES = "not_a_series"  # the key holds another type, or the series could not be created
-OLDER_THAN_RETENTION = "older_than_retention"
-INVALID_TIMESTAMP = "invalid_timestamp"
-INVALID_VALUE = "invalid_value"
-OTHER_REFUSAL = "other"
-REFUSAL_REASONS: tuple[str, ...] = (
-    NOT_A_SERIES,
-    OLDER_THAN_RETENTION,
-    INVALID_TIMESTAMP,
-    INVALID_VALUE,
-    OTHER_REFUSAL,
-)
 REFUSAL_LOG_INTERVAL_S = 60.0
 # A key refused as "not a series" even after re-creating it is not re-created again for
 # this long (its samples are counted as refused at once); after it, the sink tries again,
 # so deleting the squatting key heals the series by itself.
 NOT_A_SERIES_RETRY_S = 30.0
-# Error replies meaning "not now" rather than "not this": hold the batch and retry.
-# (redis-py turns OOM and READONLY into these classes and strips the code from the text.)
-_TRANSIENT_ERRORS = (OutOfMemoryError, ReadOnlyError, ClusterDownError)
-_TRANSIENT_REPLIES = ("BUSY", "MISCONF", "NOREPLICAS")
-UNKNOWN_LABEL = "unknown"
-# Redis (or the cluster's map of it) is not reachable right now: hold the batch, retry.
-_DISCONNECTED = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    ConnectionError,
-    OSError,
-    RedisClusterException,
-)
-# Replies meaning the cluster is resharding, failing over or down: re-learn and re-send.
-_CLUSTER_MOVING = (AskError, MovedError, ClusterDownError, TryAgainError)
-
-
-def series_key(symbol: str, field: str, timeframe: str = "1s") -> str:
-    """Return the TimeSeries key of `symbol`'s `field` (`1s` raw or `1m` compacted)."""
-    base = f"ts:{{{symbol}}}:{field}"
-    return base if timeframe == "1s" else f"{base}:{timeframe}"
-
-
-def last_value_key(symbol: str) -> str:
-    """Return the key of `symbol`'s last-value hash."""
-    return f"last:{{{symbol}}}"
-
-
-def alert_series_key(symbol: str) -> str:
-    """Return the key of `symbol`'s alert series (velocity in percent at each alert)."""
-    return f"ts:{{{symbol}}}:alert"
-
-
-def symbol_channel(symbol: str) -> str:
-    """Return the pub/sub channel of `symbol`'s updates."""
-    return f"bars:{symbol}"
-
-
-def stats_key(name: str) -> str:
-    """Return the key of the worker's stats series `name`."""
-    return f"ts:{{stats}}:{name}"
 
 
 @dataclass(frozen=True)
@@ -235,7 +163,7 @@ class _SymbolKeys:
 
     def __init__(self, symbol: str) -> None:
         self.raw = tuple(series_key(symbol, f) for f in FIELDS)
-        self.slot = key_slot(symbol.encode())
+        self.slot = slot_of(symbol)
         self.last = last_value_key(symbol)
         self.channel = symbol_channel(symbol)
 
@@ -246,74 +174,14 @@ MADD_EVENTS = (
 )
 
 
-_LABEL_UNSAFE = re.compile(r"[\s,()\"']+")
-
-
-def label_value(text: str) -> str:
-    """Return `text` as a TimeSeries label value: TS.CREATE rejects commas and parentheses,
-    and TS.MRANGE filters split on spaces, so runs of those become one underscore
-    ("Finance, Insurance & Real Estate" → "Finance_Insurance_&_Real_Estate"). An empty value
-    (TS.CREATE refuses it too) becomes `unknown`."""
-    return _LABEL_UNSAFE.sub("_", text) or UNKNOWN_LABEL
-
-
-def _pack(args: tuple[object, ...]) -> bytes:
-    """Pack one command in the Redis protocol (hiredis, in C)."""
-    return hiredis.pack_command(args)
-
-
-ANY_NODE = -1  # the "slot" of a keyless command (PUBLISH reaches every node of a cluster)
-_REPLY_OFF = _pack(("CLIENT", "REPLY", "OFF"))
-_REPLY_ON = _pack(("CLIENT", "REPLY", "ON"))
-
-
-def _can_silence_replies(client: redis.Redis) -> bool:
-    """True when this server and user may run `CLIENT REPLY` (an ACL or a proxy may refuse it)."""
-    try:
-        return client.execute_command("CLIENT", "REPLY", "ON") in (b"OK", "OK", True)
-    except ResponseError:
-        return False
-
-
-def _is_missing_key(error: ResponseError) -> bool:
-    """True for the error TS.MADD gives a sample whose series is not there
-    (RedisTimeSeries says `TSDB: the key is not a TSDB key`, also when the key holds
-    another type; some versions `does not exist`)."""
-    text = str(error).lower()
-    return "not a tsdb key" in text or "does not exist" in text or text.startswith("wrongtype")
-
-
-def refusal_reason(error: ResponseError) -> str:
-    """Name why Redis refused a sample: one of `REFUSAL_REASONS`."""
-    text = str(error).lower()
-    if _is_missing_key(error):
-        return NOT_A_SERIES
-    if "older than retention" in text:
-        return OLDER_THAN_RETENTION
-    if "invalid timestamp" in text:
-        return INVALID_TIMESTAMP
-    if "invalid value" in text:
-        return INVALID_VALUE
-    return OTHER_REFUSAL
-
-
-def _is_transient(error: ResponseError) -> bool:
-    """True for a reply meaning the server cannot write now (memory, replica, loading)."""
-    return isinstance(error, _TRANSIENT_ERRORS) or str(error).startswith(_TRANSIENT_REPLIES)
-
-
-class RedisNotWritable(RedisConnectionError):
-    """Redis answered but cannot write now (out of memory, read-only, loading): hold, retry."""
-
-
 def _alert_commands(alert: Alert, publish: bool = True) -> list[tuple[int, bytes]]:
     """The commands that record one alert, with their hash slots: its series sample,
     stream entry and (with `publish`) its message on the alerts channel."""
     series = alert_series_key(alert.symbol)
     commands = [
         (
-            key_slot(series.encode()),
-            _pack(
+            slot_of(series),
+            pack(
                 (
                     "TS.ADD",
                     series,
@@ -325,8 +193,8 @@ def _alert_commands(alert: Alert, publish: bool = True) -> list[tuple[int, bytes
             ),
         ),
         (
-            key_slot(ALERTS_STREAM.encode()),
-            _pack(
+            slot_of(ALERTS_STREAM),
+            pack(
                 (
                     "XADD",
                     ALERTS_STREAM,
@@ -349,54 +217,13 @@ def _alert_commands(alert: Alert, publish: bool = True) -> list[tuple[int, bytes
         ),
     ]
     if publish:
-        commands.append((ANY_NODE, _pack(("PUBLISH", ALERTS_CHANNEL, _encode(alert)))))
+        commands.append((ANY_NODE, pack(("PUBLISH", ALERTS_CHANNEL, _encode(alert)))))
     return commands
 
 
-def _command_key(command: bytes) -> str:
-    """The key of a packed command (its second argument), for a log line."""
-    parts = command.split(b"\r\n")
-    return parts[4].decode(errors="replace") if len(parts) > 4 else "?"
-
-
-def _is_cluster(client: redis.Redis | RedisCluster) -> bool:
-    """True when the server runs in cluster mode (then commands are grouped per hash slot
-    and routed to the node owning it)."""
-    if isinstance(client, RedisCluster):
-        return True
-    try:
-        return bool(client.info("cluster").get("cluster_enabled"))
-    except ResponseError:  # INFO refused (an ACL, a proxy): no cluster we could route for anyway
-        return False
-
-
-def _exchange(
-    pool: redis.ConnectionPool, commands: list[bytes], replies_expected: int
-) -> list[object]:
-    """Send packed commands in one write on one pooled connection; return the replies.
-
-    The same exchange on the wire as a redis-py pipeline, without its Python work per
-    argument (about 1 µs each, 18 per event): the commands were packed by hiredis.
-    """
-    connection = pool.get_connection()
-    try:
-        connection.send_packed_command([b"".join(commands)], check_health=False)
-        replies: list[object] = []
-        for _ in range(replies_expected):
-            try:
-                replies.append(connection.read_response())
-            except ResponseError as exc:
-                replies.append(exc)
-    except BaseException:
-        connection.disconnect()  # a reply left unread would answer the next batch's command
-        raise
-    finally:
-        pool.release(connection)
-    return replies
-
-
 class RedisSink:
-    """Batched Redis writer. Construct (opens nothing), `await start()`, `add(...)`, `await close()`.
+    """Batched Redis writer. Construct (opens nothing), `await start()`, `add(...)`,
+    `await close()`.
 
     `add` and `add_alert` are called on the event loop; Redis IO runs on the writer thread.
 
@@ -427,6 +254,7 @@ class RedisSink:
         self._not_series: dict[str, float] = {}  # key -> monotonic time it was last refused as such
         self._refusal_logged: dict[str, float] = {}  # key -> monotonic time of its last log line
         self._stats_created_names: set[str] = set()
+        self._config_fields: dict[str, str] = {}  # the published config, as hash fields
         # The replay window: (monotonic time acknowledged, batch, alerts), oldest first.
         self._window: deque[tuple[float, list[tuple[Aggregate, float]], list[Alert]]] = deque()
         self._window_events = 0
@@ -519,7 +347,8 @@ class RedisSink:
                 backoff = min(backoff * 2, 1.0)
 
     async def flush(self) -> bool:
-        """Write what is queued (up to `max_batch_events`); return False when Redis was unreachable."""
+        """Write what is queued (up to `max_batch_events`); return False when Redis was
+        unreachable."""
         async with self._flush_lock:
             batch = self._pending[: self.config.max_batch_events]
             del self._pending[: len(batch)]
@@ -529,7 +358,7 @@ class RedisSink:
                 written_symbols, latest_end, replayed = await self._on_writer(
                     self._write_flush, batch, alerts
                 )
-            except _DISCONNECTED as exc:
+            except DISCONNECTED as exc:
                 self._check_server = True  # it may come back as another process: ask then
                 self._requeue(batch, alerts)
                 self.counters.failed_flushes += 1
@@ -608,17 +437,12 @@ class RedisSink:
         several)."""
         if self._cluster is not None:
             return
-        if _is_cluster(self.client):
-            single, self._client = (
-                self.client,
-                RedisCluster.from_url(
-                    self.redis_url, socket_connect_timeout=1.0, socket_timeout=5.0
-                ),
-            )
+        if is_cluster(self.client):
+            single, self._client = self.client, cluster_client(self.redis_url)
             single.close()
             self._cluster = True  # only once the cluster client exists (it may fail to)
         else:
-            self._quiet_replies = _can_silence_replies(self.client)
+            self._quiet_replies = can_silence_replies(self.client)
             self._cluster = False
 
     def _write_flush(
@@ -765,7 +589,7 @@ class RedisSink:
         for slot, (args, owners) in groups.items():
             for first in range(0, len(owners), MADD_EVENTS):
                 chunk = args[first * per_event : (first + MADD_EVENTS) * per_event]
-                commands.append(_pack(("TS.MADD", *chunk)))
+                commands.append(pack(("TS.MADD", *chunk)))
                 slots.append(slot)
                 madd_chunks.append((slot, chunk, owners[first : first + MADD_EVENTS]))
         for alert in alerts:
@@ -779,14 +603,14 @@ class RedisSink:
         # server is asked not to send them: reading them cost more than building them.
         quiet = self._quiet_replies
         if quiet:
-            commands.append(_REPLY_OFF)
+            commands.append(REPLY_OFF)
             slots.append(ANY_NODE)
         bars: list[bytes] = []
         latest_end = 0
         for symbol, (aggregate, velocity) in latest.items():
             keys = keys_of[symbol]
             commands.append(
-                _pack(
+                pack(
                     (
                         "HSET",
                         keys.last,
@@ -814,58 +638,30 @@ class RedisSink:
             slots.append(keys.slot)
             if publish:
                 bar = _encode(aggregate)
-                commands.append(_pack(("PUBLISH", keys.channel, bar)))
+                commands.append(pack(("PUBLISH", keys.channel, bar)))
                 slots.append(ANY_NODE)
                 bars.append(bar)
             if aggregate.e > latest_end:
                 latest_end = aggregate.e
         if bars:
-            commands.append(_pack(("PUBLISH", ALL_BARS_CHANNEL, b"[" + b",".join(bars) + b"]")))
+            commands.append(pack(("PUBLISH", ALL_BARS_CHANNEL, b"[" + b",".join(bars) + b"]")))
             slots.append(ANY_NODE)
         if quiet:
-            commands.append(_REPLY_ON)
+            commands.append(REPLY_ON)
             slots.append(ANY_NODE)
         replies = self._send(commands, answered + 1 if quiet else len(commands), slots)
         self._settle_samples(replies[: len(madd_chunks)], madd_chunks)
         for reply in replies[len(madd_chunks) : answered]:
             if isinstance(reply, ResponseError):  # an alert's series, stream or channel
-                if _is_transient(reply):
+                if is_transient(reply):
                     raise RedisNotWritable(f"Redis cannot write now: {reply}")
                 self._log_refusal(ALERTS_STREAM, reply, refusal_reason(reply), "an alert for")
         return list(latest), latest_end
 
     def _send(self, commands: list[bytes], replies_expected: int, slots: list[int]) -> list[object]:
-        """Send packed commands and return the replies in order (a refused command's reply
-        is its `ResponseError`, not raised).
-
-        `replies_expected` is how many replies the server sends (fewer than the commands
-        when some run under `CLIENT REPLY OFF`, which is never used on a cluster).
-        `slots` holds each command's hash slot (`ANY_NODE` for keyless ones): on a cluster
-        the commands go to the nodes owning their slots, in order per node.
-        """
-        if not commands:
-            return []
-        client = self.client
-        if not isinstance(client, RedisCluster):
-            return _exchange(client.connection_pool, commands, replies_expected)
-        by_node: dict[str, list[int]] = {}
-        pools: dict[str, redis.ConnectionPool] = {}
-        default = client.get_default_node()
-        for index, slot in enumerate(slots):
-            node = default if slot == ANY_NODE else client.nodes_manager.get_node_from_slot(slot)
-            by_node.setdefault(node.name, []).append(index)
-            pools[node.name] = node.redis_connection.connection_pool
-        replies: list[object] = [None] * len(commands)
-        for name, indices in by_node.items():
-            answers = _exchange(pools[name], [commands[i] for i in indices], len(indices))
-            for index, answer in zip(indices, answers, strict=True):
-                replies[index] = answer
-        if any(isinstance(reply, _CLUSTER_MOVING) for reply in replies):
-            # Slots moved or a node is down (resharding, failover): learn the new map and
-            # let the flush loop send the batch again (samples and hashes overwrite).
-            client.nodes_manager.initialize()
-            raise RedisConnectionError("the cluster is moving hash slots; re-sending the batch")
-        return replies
+        """Send packed commands to the node(s) owning their slots; return the replies in order
+        (see `routing.send`)."""
+        return send(self.client, commands, replies_expected, slots)
 
     def _settle_samples(
         self, replies: Sequence[object], chunks: list[tuple[int, list[str], list[str]]]
@@ -885,17 +681,17 @@ class RedisSink:
         for reply, (slot, args, owners) in zip(replies, chunks, strict=True):
             if isinstance(reply, list) and all(type(item) is int for item in reply):
                 continue  # the common case: every sample stored (the reply is its timestamps)
-            if isinstance(reply, ResponseError) and _is_transient(reply):
+            if isinstance(reply, ResponseError) and is_transient(reply):
                 raise RedisNotWritable(f"Redis cannot write now: {reply}")
             items = reply if isinstance(reply, list) else [reply] * (len(args) // 3)
             for index, item in enumerate(items):
                 if not isinstance(item, ResponseError):
                     continue
-                if _is_transient(item):
+                if is_transient(item):
                     raise RedisNotWritable(f"Redis cannot write now: {item}")
                 key, t, value = args[3 * index : 3 * index + 3]
                 if (
-                    _is_missing_key(item)
+                    is_missing_key(item)
                     and now - squatted.get(key, -NOT_A_SERIES_RETRY_S) >= NOT_A_SERIES_RETRY_S
                 ):
                     missing.append((slot, owners[index // width], key, t, value))
@@ -924,7 +720,7 @@ class RedisSink:
         for slot, items in by_slot.items():
             for first in range(0, len(items), MADD_EVENTS * len(FIELDS)):
                 part = items[first : first + MADD_EVENTS * len(FIELDS)]
-                commands.append(_pack(("TS.MADD", *(arg for sample in part for arg in sample))))
+                commands.append(pack(("TS.MADD", *(arg for sample in part for arg in sample))))
                 slots.append(slot)
                 samples.append(part)
         now = time.monotonic()
@@ -932,9 +728,9 @@ class RedisSink:
             items = reply if isinstance(reply, list) else [reply] * len(part)
             for (key, _, _), item in zip(part, items, strict=True):
                 if isinstance(item, ResponseError):
-                    if _is_transient(item):
+                    if is_transient(item):
                         raise RedisNotWritable(f"Redis cannot write now: {item}")
-                    if _is_missing_key(item):
+                    if is_missing_key(item):
                         self._not_series[key] = now  # still not a series: stop re-creating it
                     self._refuse(key, item)
 
@@ -980,22 +776,14 @@ class RedisSink:
         config = self.config
         commands: list[bytes] = []
         slots: list[int] = []
-        active_slot = key_slot(ACTIVE_SYMBOLS_KEY.encode())
+        active_slot = slot_of(ACTIVE_SYMBOLS_KEY)
         for symbol in symbols:
             first = len(commands)
             sector, cap_bucket = self.labels.get(symbol, (UNKNOWN_LABEL, UNKNOWN_LABEL))
-            common = (
-                "symbol",
-                symbol,
-                "sector",
-                label_value(sector),
-                "cap_bucket",
-                label_value(cap_bucket),
-            )
             for name in FIELDS:
                 raw, minute = series_key(symbol, name), series_key(symbol, name, "1m")
                 commands.append(
-                    _pack(
+                    pack(
                         (
                             "TS.CREATE",
                             raw,
@@ -1004,16 +792,12 @@ class RedisSink:
                             "DUPLICATE_POLICY",
                             "LAST",
                             "LABELS",
-                            *common,
-                            "field",
-                            name,
-                            "timeframe",
-                            "1s",
+                            *series_labels(symbol, sector, cap_bucket, name, "1s"),
                         )
                     )
                 )
                 commands.append(
-                    _pack(
+                    pack(
                         (
                             "TS.CREATE",
                             minute,
@@ -1022,16 +806,12 @@ class RedisSink:
                             "DUPLICATE_POLICY",
                             "LAST",
                             "LABELS",
-                            *common,
-                            "field",
-                            name,
-                            "timeframe",
-                            "1m",
+                            *series_labels(symbol, sector, cap_bucket, name, "1m"),
                         )
                     )
                 )
                 commands.append(
-                    _pack(
+                    pack(
                         (
                             "TS.CREATERULE",
                             raw,
@@ -1043,7 +823,7 @@ class RedisSink:
                     )
                 )
             commands.append(
-                _pack(
+                pack(
                     (
                         "TS.CREATE",
                         alert_series_key(symbol),
@@ -1052,16 +832,12 @@ class RedisSink:
                         "DUPLICATE_POLICY",
                         "LAST",
                         "LABELS",
-                        *common,
-                        "field",
-                        "alert",
-                        "timeframe",
-                        "event",
+                        *series_labels(symbol, sector, cap_bucket, "alert", "event"),
                     )
                 )
             )
             commands.append(
-                _pack(
+                pack(
                     (
                         "HSET",
                         last_value_key(symbol),
@@ -1074,9 +850,9 @@ class RedisSink:
                     )
                 )
             )
-            slot = key_slot(symbol.encode())  # every key of a symbol carries it as hash tag
+            slot = slot_of(symbol)  # every key of a symbol carries it as hash tag
             slots += [slot] * (len(commands) - first)
-            commands.append(_pack(("SADD", ACTIVE_SYMBOLS_KEY, symbol)))
+            commands.append(pack(("SADD", ACTIVE_SYMBOLS_KEY, symbol)))
             slots.append(active_slot)
         for command, result in zip(
             commands, self._send(commands, len(commands), slots), strict=True
@@ -1085,10 +861,10 @@ class RedisSink:
             # Anything else (a key of another type, a label Redis refuses) costs that series
             # only: its samples are refused and counted when they are written.
             if isinstance(result, ResponseError) and "already" not in str(result):
-                if _is_transient(result):
+                if is_transient(result):
                     raise RedisNotWritable(f"Redis cannot write now: {result}")
                 self._log_refusal(
-                    _command_key(command), result, refusal_reason(result), "setting up"
+                    command_key(command), result, refusal_reason(result), "setting up"
                 )
         for symbol in symbols:
             self._created.add(symbol)
@@ -1096,6 +872,24 @@ class RedisSink:
                 self._keys[symbol] = _SymbolKeys(symbol)
 
     # --- stats -----------------------------------------------------------------------
+
+    async def publish_config(self, config: PublishedWorkerConfig) -> None:
+        """Store `config` under `WORKER_CONFIG_KEY` now, and again with every stats write (so a
+        restarted or emptied Redis gets it back within a stats interval).
+
+        Does not wait for Redis: while it is unreachable, the stats writes keep trying.
+        """
+        self._config_fields = config.to_hash()
+        await self._on_writer(self._write_config)
+
+    def _write_config(self) -> None:
+        try:
+            self._learn_topology()
+            self.client.execute_command("HSET", WORKER_CONFIG_KEY, *_flatten(self._config_fields))
+        except DISCONNECTED:
+            self._check_server = True
+        except RedisError as exc:  # a key of another type holds the name: say so, go on
+            self._log_refusal(WORKER_CONFIG_KEY, exc, OTHER_REFUSAL, "the config in")
 
     async def write_stats(self, values: dict[str, float], counters: dict[str, object]) -> None:
         """Append one sample per stats series (`values`, at now) and store `counters` in a hash.
@@ -1113,12 +907,6 @@ class RedisSink:
             if new:
                 pipe = self.client.pipeline(transaction=False)
                 for name in new:
-                    # `skipped:<reason>` names a per-reason series: labelled so TS.MRANGE
-                    # with `stat=skipped` returns one series per reason.
-                    stat, _, reason = name.partition(":")
-                    labels = ("kind", "worker_stats", "stat", stat) + (
-                        ("reason", reason) if reason else ()
-                    )
                     pipe.execute_command(
                         "TS.CREATE",
                         stats_key(name),
@@ -1127,7 +915,7 @@ class RedisSink:
                         "DUPLICATE_POLICY",
                         "LAST",
                         "LABELS",
-                        *labels,
+                        *stats_labels(name),
                     )
                 pipe.execute(raise_on_error=False)
                 created.update(new)
@@ -1140,9 +928,16 @@ class RedisSink:
             for key, value in counters.items():
                 flat.extend((key, str(value)))
             pipe.execute_command("HSET", WORKER_STATS_KEY, *flat)
+            if self._config_fields:
+                pipe.execute_command("HSET", WORKER_CONFIG_KEY, *_flatten(self._config_fields))
             pipe.execute(raise_on_error=False)
-        except _DISCONNECTED:
+        except DISCONNECTED:
             self._stats_created_names.clear()
             self._check_server = True
         except RedisError as exc:  # stats are the worker's diary, never a reason to stop it
             self._log_refusal(WORKER_STATS_KEY, exc, OTHER_REFUSAL, "the stats in")
+
+
+def _flatten(fields: dict[str, str]) -> list[str]:
+    """Return hash fields as the alternating names and values `HSET` takes."""
+    return [item for pair in fields.items() for item in pair]

@@ -84,7 +84,8 @@ def load_universe(*, fallback_count: int = 500, lake_uri: str | None = None) -> 
         universe = lake_universe(lake_uri=lake_uri)
     except (TickerlakeError, OSError) as exc:
         log.warning(
-            "lake has no daily bars to continue from (%s); using a synthetic universe of %d tickers",
+            "lake has no daily bars to continue from (%s); "
+            "using a synthetic universe of %d tickers",
             exc,
             fallback_count,
         )

@@ -32,7 +32,8 @@ class VelocityConfig:
 
 @dataclass(frozen=True)
 class Alert:
-    """One velocity alert: `velocity_pct` of `symbol` at `time_ms`, price and reference in dollars."""
+    """One velocity alert: `velocity_pct` of `symbol` at `time_ms`, price and reference in
+    dollars."""
 
     symbol: str
     time_ms: int

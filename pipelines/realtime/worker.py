@@ -10,8 +10,11 @@ the `ts:{stats}:skipped:<reason>` series) and logged at most once per log interv
 while the good events of the same frame go on. A dropped feed is reconnected and
 resubscribed, an unreachable Redis is waited for while a bounded buffer holds the
 events (and a Redis that comes back as a new process is sent again what it had
-acknowledged in the last seconds: the sink's replay window), a series Redis refuses costs only its own samples (see `sink`). SIGTERM (or
-SIGINT) flushes what is queued and returns.
+acknowledged in the last seconds: the sink's replay window), a series Redis refuses costs
+only its own samples (see `sink`). SIGTERM (or SIGINT) flushes what is queued and returns.
+
+At start the worker publishes the settings the live pages draw (velocity window and
+threshold) under `keys.WORKER_CONFIG_KEY`, so the pages show what it really runs with.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 
 from pipelines.realtime import messages
 from pipelines.realtime.feed import Feed, FeedConfig
+from pipelines.realtime.keys import PublishedWorkerConfig
 from pipelines.realtime.messages import MAX_FRAME_BYTES, MAX_FRAME_EVENTS, Frame
 from pipelines.realtime.screening import (
     MALFORMED,
@@ -93,7 +97,8 @@ class WorkerCounters:
 
 
 class RealtimeWorker:
-    """Feed, velocity and sink wired together. Construct (opens nothing), `await run()`, `stop()`."""
+    """Feed, velocity and sink wired together. Construct (opens nothing), `await run()`,
+    `stop()`."""
 
     def __init__(
         self, config: WorkerConfig, labels: dict[str, tuple[str, str]] | None = None
@@ -175,6 +180,9 @@ class RealtimeWorker:
     async def run(self) -> None:
         """Run until `stop()`: stream, flush and write stats; flush once more at the end."""
         await self.sink.start()
+        await self.sink.publish_config(
+            PublishedWorkerConfig(self.config.velocity, published_ms=int(time.time() * 1000))
+        )
         params = messages.subscription_params(self.config.channel, self.config.symbols)
         await self.feed.subscribe(params)
         tasks = [

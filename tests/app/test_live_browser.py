@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import redis
 
-from pipelines.realtime import sink as keys
+from pipelines.realtime import keys
 from pipelines.services import free_loopback_port
 from tests.app.browser_harness import (
     SCREENSHOTS,

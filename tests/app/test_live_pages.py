@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.guard import REDIS_DOWN
 from lake.errors import TickerlakeError
-from pipelines.realtime import sink as keys
+from pipelines.realtime import keys
 from pipelines.services import free_loopback_port, start_redis
 
 pytestmark = pytest.mark.integration

@@ -10,13 +10,9 @@ import pytest
 import redis
 from polars.testing import assert_frame_equal
 
+from app.live_bars import aggregate_seconds, minute_bars, second_bars
 from lake.indicators.overlap import sma
-from pipelines.realtime.candles import (
-    aggregate_seconds,
-    minute_bars,
-    second_bars,
-    with_moving_averages,
-)
+from lake.live_averages import with_moving_averages
 from pipelines.realtime.messages import SecondAggregate
 from pipelines.realtime.sink import RedisSink
 

@@ -11,11 +11,12 @@ import polars as pl
 import pytest
 from redis.cluster import RedisCluster
 
-from pipelines.realtime import candles
-from pipelines.realtime import sink as keys
+from app import live_bars
+from pipelines.realtime import keys
 from pipelines.realtime.simulator import MarketSimulator, SimulatorConfig
 from pipelines.realtime.worker import RealtimeWorker
-from pipelines.services import redis_client, start_redis_cluster
+from pipelines.services import redis_client
+from pipelines.services.dev_cluster import start_redis_cluster
 from tests.pipelines.realtime.conftest import eventually
 from tests.pipelines.realtime.test_worker import scenario
 
@@ -61,7 +62,7 @@ def test_the_worker_writes_every_symbol_to_the_node_owning_it(
     assert symbols == set(universe["ticker"])
     written = 0
     for symbol in symbols:
-        bars = candles.second_bars(client, symbol)  # the live pages' read, through the cluster
+        bars = live_bars.second_bars(client, symbol)  # the live pages' read, through the cluster
         written += bars.height
         last = client.hgetall(keys.last_value_key(symbol))
         assert int(last["start_ms"]) == bars["time_ms"][-1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from pipelines.realtime.sink import label_value
+from pipelines.realtime.keys import label_value
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 import redis
 
-from pipelines.realtime import sink as keys
+from pipelines.realtime import keys, transport
 from pipelines.realtime.messages import SecondAggregate
 from pipelines.realtime.sink import RedisSink, SinkConfig
 from pipelines.realtime.velocity import Alert
@@ -255,11 +255,11 @@ def test_a_series_redis_refuses_costs_only_its_own_samples(
     assert stored[("OLD", "close")] >= 1
     assert redis_client.get(keys.series_key("BAD", "close")) == "someone else's string"
     assert sink.counters.refused == {
-        keys.NOT_A_SERIES: sent,
-        keys.OLDER_THAN_RETENTION: 2,
-        keys.INVALID_TIMESTAMP: 0,
-        keys.INVALID_VALUE: 0,
-        keys.OTHER_REFUSAL: 0,
+        transport.NOT_A_SERIES: sent,
+        transport.OLDER_THAN_RETENTION: 2,
+        transport.INVALID_TIMESTAMP: 0,
+        transport.INVALID_VALUE: 0,
+        transport.OTHER_REFUSAL: 0,
     }
     assert sink.counters.written == 2 * (len(symbols) * events_per_symbol + 1)
     assert sink.counters.dropped == 0
@@ -298,7 +298,7 @@ def test_a_squatted_series_heals_once_the_key_is_deleted(
         t0 + 1_000,
         11.0,
     ]
-    assert sink.counters.refused[keys.NOT_A_SERIES] == 1
+    assert sink.counters.refused[transport.NOT_A_SERIES] == 1
 
 
 def test_redis_out_of_memory_holds_the_batch_and_writes_it_once_memory_is_back(

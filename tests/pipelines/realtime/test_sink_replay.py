@@ -21,7 +21,7 @@ import orjson
 import pytest
 import redis
 
-from pipelines.realtime import sink as keys
+from pipelines.realtime import keys
 from pipelines.realtime.sink import RedisSink, SinkConfig
 from pipelines.realtime.velocity import Alert
 from pipelines.services import EmbeddedRedis, free_loopback_port, start_redis

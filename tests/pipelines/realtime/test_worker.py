@@ -18,7 +18,7 @@ import redis
 import redis.asyncio as redis_async
 
 from lake.errors import TickerlakeError
-from pipelines.realtime import sink as keys
+from pipelines.realtime import keys
 from pipelines.realtime.simulator import MarketSimulator, SimulatorConfig
 from pipelines.realtime.sink import SinkConfig
 from pipelines.realtime.worker import RealtimeWorker, WorkerConfig
@@ -26,10 +26,9 @@ from pipelines.services import (
     EmbeddedRedis,
     check_timeseries,
     free_loopback_port,
-    redis_environment,
-    redis_stack_paths,
     start_redis,
 )
+from pipelines.services.install import redis_environment, redis_stack_paths
 from tests.pipelines.realtime.conftest import eventually
 
 pytestmark = pytest.mark.integration

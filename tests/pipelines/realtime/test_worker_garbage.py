@@ -21,8 +21,7 @@ import polars as pl
 import pytest
 import redis
 
-from pipelines.realtime import screening
-from pipelines.realtime import sink as keys
+from pipelines.realtime import keys, screening
 from pipelines.realtime.messages import MAX_FRAME_EVENTS
 from pipelines.realtime.sink import SinkConfig
 from pipelines.realtime.worker import RealtimeWorker, WorkerConfig

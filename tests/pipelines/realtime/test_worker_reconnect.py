@@ -21,17 +21,16 @@ import pytest
 import redis
 
 from lake.errors import TickerlakeError
-from pipelines.realtime import sink as keys
+from pipelines.realtime import keys
 from pipelines.realtime.simulator import MarketSimulator, SimulatorConfig
 from pipelines.realtime.worker import RealtimeWorker
 from pipelines.services import (
     EmbeddedRedis,
     check_timeseries,
     free_loopback_port,
-    redis_environment,
-    redis_stack_paths,
     start_redis,
 )
+from pipelines.services.install import redis_environment, redis_stack_paths
 from tests.pipelines.realtime.conftest import eventually
 from tests.pipelines.realtime.test_sink_replay import PASSWORD as REPLAY_PASSWORD
 from tests.pipelines.realtime.test_sink_replay import Server

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from pipelines.launcher import Backoff, Supervised, Supervisor, describe_exit
-from pipelines.realtime.sink import ACTIVE_SYMBOLS_KEY, WORKER_STATS_KEY, series_key
+from pipelines.realtime.keys import ACTIVE_SYMBOLS_KEY, WORKER_STATS_KEY, series_key
 from pipelines.services import check_timeseries, free_loopback_port
 from tests.conftest import MEASURED
 

@@ -22,11 +22,10 @@ from pipelines.services import (
     free_loopback_port,
     port_is_free,
     redact_url,
-    redis_environment,
-    redis_password,
-    redis_stack_paths,
     start_redis,
 )
+from pipelines.services.embedded_redis import redis_password
+from pipelines.services.install import redis_environment, redis_stack_paths
 
 pytestmark = pytest.mark.integration
 

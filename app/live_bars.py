@@ -1,5 +1,8 @@
 """Live candles read from Redis: per-second bars, and minute bars whose last one is still open.
 
+Reads what the realtime worker writes (key scheme: `pipelines.realtime.keys`), through any
+client (`redis.Redis` or `RedisCluster`); `app.live_data` caches them for the pages.
+
 A TimeSeries compaction writes a bucket only once a later sample closes it, so the
 compacted `:1m` series always lacks the current minute (and, until the next sample
 arrives, the minute that just ended). `minute_bars` therefore joins the compacted
@@ -18,12 +21,11 @@ from collections.abc import Sequence
 
 import polars as pl
 import redis
+from redis.cluster import RedisCluster
 
-from lake.indicators.overlap import ema, sma, wma
-from pipelines.realtime.sink import COMPACTIONS, FIELDS, MINUTE_MS, series_key
+from pipelines.realtime.keys import COMPACTIONS, FIELDS, MINUTE_MS, series_key
 
 BAR_SCHEMA = pl.Schema({"time_ms": pl.Int64, **{name: pl.Float64 for name in FIELDS}})
-MOVING_AVERAGES = {"sma": sma, "ema": ema, "wma": wma}
 
 
 def _frame(columns: Sequence[list[list[object]]]) -> pl.DataFrame:
@@ -42,7 +44,9 @@ def _frame(columns: Sequence[list[list[object]]]) -> pl.DataFrame:
     return frame.sort("time_ms").cast(BAR_SCHEMA)  # type: ignore[arg-type]
 
 
-def second_bars(client: redis.Redis, symbol: str, *, since_ms: int | str = "-") -> pl.DataFrame:
+def second_bars(
+    client: redis.Redis | RedisCluster, symbol: str, *, since_ms: int | str = "-"
+) -> pl.DataFrame:
     """Return `symbol`'s raw per-second bars from `since_ms` (UTC ms) to now."""
     pipe = client.pipeline(transaction=False)
     for name in FIELDS:
@@ -83,7 +87,9 @@ def join_live(history: pl.DataFrame, live: pl.DataFrame) -> pl.DataFrame:
     ).sort("time_ms")
 
 
-def minute_bars(client: redis.Redis, symbol: str, *, since_ms: int | str = "-") -> pl.DataFrame:
+def minute_bars(
+    client: redis.Redis | RedisCluster, symbol: str, *, since_ms: int | str = "-"
+) -> pl.DataFrame:
     """Return `symbol`'s one-minute bars from `since_ms`: compacted history joined to the
     still-open minute(s) aggregated from the raw series."""
     pipe = client.pipeline(transaction=False)
@@ -104,12 +110,3 @@ def minute_bars(client: redis.Redis, symbol: str, *, since_ms: int | str = "-") 
         )
     live = _frame(pipe.execute())
     return join_live(history, live)
-
-
-def with_moving_averages(frame: pl.DataFrame, *, kind: str, periods: Sequence[int]) -> pl.DataFrame:
-    """Add `<kind>_<period>` columns over `close`, in points (rows), with the historical
-    engine's definitions (`lake.indicators.overlap`: TA-Lib's SMA/EMA/WMA)."""
-    function = MOVING_AVERAGES[kind]
-    return frame.sort("time_ms").with_columns(
-        function(pl.col("close"), period).alias(f"{kind}_{period}") for period in periods
-    )
