@@ -16,8 +16,9 @@ import pendulum
 import polars as pl
 import pytest
 
-from expectations import latest_results, quarantined_batches, read_quarantined
+from expectations import read_quarantined
 from lake import tables
+from lake.quality import latest_results, quarantined_batches
 from lake.schemas import ADJUSTED_BARS, DAILY_BARS, EARNINGS, GRADES
 from lake.settings import get_settings
 from pipelines.airflow_env import SOURCES_VARIABLE

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from expectations import VALIDATION_RESULTS, ValidationFailed, latest_results
+from expectations import ValidationFailed
 from lake import queries, tables
+from lake.quality import latest_results
 from lake.schemas import (
     ADJUSTED_BARS,
     DAILY_BARS,
@@ -16,6 +17,7 @@ from lake.schemas import (
     INDICATOR_RECONCILIATION,
     SEGMENTS,
     TICKERS,
+    VALIDATION_RESULTS,
 )
 from pipelines import historical
 from pipelines.sources import Sources, SyntheticMarketConfig
