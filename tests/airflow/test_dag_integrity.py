@@ -31,7 +31,7 @@ def test_dag_settings(dag_bag, dag_id: str) -> None:
 
 
 def test_daily_dag_flow(dag_bag) -> None:
-    from pipelines.historical import DATASETS
+    from pipelines.datasets import DATASET_NAMES as DATASETS
 
     dag = dag_bag.dags["market_daily"]
     first = dag.get_task("trading_day")
