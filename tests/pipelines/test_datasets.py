@@ -82,3 +82,10 @@ def test_every_dataset_has_its_silver_asset_for_the_dags() -> None:
 
     assert list(SILVER_ASSETS) == list(DATASET_NAMES)
     assert [a.name for a in SILVER_ASSETS.values()] == [f"silver.{n}" for n in DATASET_NAMES]
+
+
+def test_the_readme_lake_table_names_every_dataset() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    silver = next(line for line in readme.splitlines() if line.startswith("| silver |"))
+
+    assert [name for name in DATASET_NAMES if f"`{name}`" not in silver] == []
