@@ -21,6 +21,7 @@ from pipelines.dag_defaults import (
     GOLD_ASSETS,
     SILVER_ASSETS,
     WRITERS_POOL,
+    task_lake_uri,
     task_sources,
 )
 
@@ -67,14 +68,14 @@ def market_backfill() -> None:
     def load_chunk(chunk: dict[str, str]) -> dict[str, Any]:
         """Load one chunk end to end (skipped inside when already loaded); a quarantined
         batch fails the chunk at once, without retries."""
-        from expectations import ValidationFailed
-        from pipelines.historical import backfill
+        from pipelines.historical import ValidationFailed, backfill
 
         start, end = date.fromisoformat(chunk["start"]), date.fromisoformat(chunk["end"])
         try:
             return backfill(
                 start,
                 end,
+                lake_uri=task_lake_uri(),
                 chunk_days=(end - start).days + 1,
                 sources=task_sources(),
                 maintain_after=False,  # once, in the maintain task
@@ -87,7 +88,7 @@ def market_backfill() -> None:
         """Compact and re-cluster the tables once after all chunks."""
         from pipelines.historical import maintain as maintain_tables
 
-        return maintain_tables()
+        return maintain_tables(lake_uri=task_lake_uri())
 
     load_chunk.expand(chunk=plan_chunks()) >> maintain()
 

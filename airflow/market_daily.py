@@ -26,7 +26,9 @@ from pipelines.dag_defaults import (
     DEFAULT_ARGS,
     GOLD_ASSETS,
     SILVER_ASSETS,
+    SPLITS_DATASET,
     WRITERS_POOL,
+    task_lake_uri,
     task_sources,
 )
 
@@ -71,7 +73,9 @@ def market_daily() -> None:
         from pipelines.historical import extract as extract_to_bronze
 
         when = date.fromisoformat(day)
-        return extract_to_bronze(dataset, when, when, sources=task_sources())
+        return extract_to_bronze(
+            dataset, when, when, lake_uri=task_lake_uri(), sources=task_sources()
+        )
 
     @task(pool=WRITERS_POOL)
     def load_silver(
@@ -80,11 +84,13 @@ def market_daily() -> None:
         """Validate a bronze batch and MERGE it into silver; a failed validation
         quarantines the batch and fails the task at once (retrying cannot fix data).
         The bars load also gets the day's splits batch, so a split-day jump is known."""
-        from expectations import ValidationFailed
+        from pipelines.historical import ValidationFailed
         from pipelines.historical import load_silver as load
 
         try:
-            return load(dataset, batch_id, splits_batch_id=splits_batch_id)
+            return load(
+                dataset, batch_id, lake_uri=task_lake_uri(), splits_batch_id=splits_batch_id
+            )
         except ValidationFailed as exc:
             raise AirflowFailException(str(exc)) from exc
 
@@ -95,9 +101,9 @@ def market_daily() -> None:
         from pipelines.historical import build_gold as build
         from pipelines.historical import create_missing_tables
 
-        when = date.fromisoformat(day)
-        result = build(when, when)
-        result["created_empty"] = create_missing_tables()
+        when, lake_uri = date.fromisoformat(day), task_lake_uri()
+        result = build(when, when, lake_uri=lake_uri)
+        result["created_empty"] = create_missing_tables(lake_uri=lake_uri)
         return result
 
     @task(pool=WRITERS_POOL)
@@ -106,19 +112,23 @@ def market_daily() -> None:
         TA-Lib (and Massive, when its key is set) to quality/indicator_reconciliation."""
         from pipelines.reconciliation import reconcile_indicators as reconcile
 
-        result = reconcile(as_of=date.fromisoformat(day), sources=task_sources())
+        result = reconcile(
+            as_of=date.fromisoformat(day), sources=task_sources(), lake_uri=task_lake_uri()
+        )
         return {key: result[key] for key in ("run_id", "as_of", "tickers", "references", "rows")}
 
     day = trading_day()
     batches = {
-        dataset: extract.override(task_id=f"extract_{dataset}")(dataset, day)
+        dataset.name: extract.override(task_id=f"extract_{dataset.name}")(dataset.name, day)
         for dataset in DATASETS
     }
     loads = [
-        load_silver.override(task_id=f"load_{dataset}", outlets=[SILVER_ASSETS[dataset]])(
-            dataset,
-            batches[dataset],
-            splits_batch_id=batches["splits"] if dataset == "daily_bars" else None,
+        load_silver.override(task_id=f"load_{dataset.name}", outlets=[SILVER_ASSETS[dataset.name]])(
+            dataset.name,
+            batches[dataset.name],
+            splits_batch_id=(
+                batches[SPLITS_DATASET] if dataset.validated_with_load_splits else None
+            ),
         )
         for dataset in DATASETS
     ]

@@ -16,7 +16,13 @@ from typing import Any
 import pendulum
 from airflow.sdk import dag, task
 
-from pipelines.dag_defaults import DEFAULT_ARGS, GOLD_ASSETS, SILVER_ASSETS, WRITERS_POOL
+from pipelines.dag_defaults import (
+    DEFAULT_ARGS,
+    GOLD_ASSETS,
+    SILVER_ASSETS,
+    WRITERS_POOL,
+    task_lake_uri,
+)
 
 # Saturdays 06:00 UTC: after Friday's close and its daily load (21:30 UTC), well before
 # Monday's open, when nothing else is scheduled to write.
@@ -39,7 +45,7 @@ def market_maintenance() -> None:
         """Compact, re-sort and vacuum every table; return per-table file counts."""
         from pipelines.historical import maintain as maintain_tables
 
-        return maintain_tables()
+        return maintain_tables(lake_uri=task_lake_uri())
 
     maintain()
 

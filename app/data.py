@@ -309,7 +309,7 @@ def quality_view(uri: str) -> dict[str, pl.DataFrame | None]:
     """Return `latest` validation per table, `quarantined` batches and `reconciliation`
     (agreement per date and indicator, `lake.queries.reconciliation_history`; empty until
     the reconciliation step has run)."""
-    from expectations.quarantine import latest_results, quarantined_batches
+    from lake.quality import latest_results, quarantined_batches
 
     readable = [
         pl.col(c).map_elements(expectation_list, return_dtype=pl.String)

@@ -13,13 +13,10 @@ through the same open handle.
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,35 +24,21 @@ DEFAULT_TICKERS = 2500
 DEFAULT_YEARS = 4
 
 
-@contextmanager
-def _lake(uri: str) -> Iterator[None]:
-    """Point LAKE_URI at `uri` for the block (steps read it from the settings)."""
+def _fresh_handles() -> None:
+    """Drop cached table handles, so the next read opens the lake it names afresh."""
     from lake import tables
-    from lake.settings import get_settings
 
-    saved = os.environ.get("LAKE_URI")
-    os.environ["LAKE_URI"] = uri
-    get_settings.cache_clear()
     tables.forget_handles()
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("LAKE_URI", None)
-        else:
-            os.environ["LAKE_URI"] = saved
-        get_settings.cache_clear()
-        tables.forget_handles()
 
 
 def _is_default_demo(uri: str) -> bool:
     from pipelines.historical import synthetic_config
 
-    with _lake(uri):
-        try:
-            config = synthetic_config()
-        except Exception:  # an unreadable lake is simply not reusable here
-            return False
+    _fresh_handles()
+    try:
+        config = synthetic_config(lake_uri=uri)
+    except Exception:  # an unreadable lake is simply not reusable here
+        return False
     if config is None or config.n_tickers != DEFAULT_TICKERS:
         return False
     return (config.end - config.start).days >= DEFAULT_YEARS * 365 - 7
@@ -82,10 +65,10 @@ def _choose_lake(lines: list[str]) -> str:
 
     shutil.rmtree(bench_lake, ignore_errors=True)
     Path(bench_lake).mkdir(parents=True)
-    with _lake(bench_lake):
-        started = time.perf_counter()
-        result = build_demo()
-        seconds = time.perf_counter() - started
+    _fresh_handles()
+    started = time.perf_counter()
+    result = build_demo(lake_uri=bench_lake)
+    seconds = time.perf_counter() - started
     timing_file.write_text(f"{seconds:.1f}")
     lines.append(
         f"demo build (defaults: {result['tickers']} tickers, {result['bars']:,} bars, "
@@ -102,12 +85,13 @@ def _one_day_load(uri: str, lines: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as scratch:
         copy = str(Path(scratch) / "lake")
         shutil.copytree(uri, copy)
-        with _lake(copy):
-            last = queries.last_load_date()
-            day = trading_days(last + timedelta(days=1), last + timedelta(days=10))[0]
-            started = time.perf_counter()
-            result = load_day(day)
-            seconds = time.perf_counter() - started
+        _fresh_handles()
+        last = queries.last_load_date(lake_uri=copy)
+        day = trading_days(last + timedelta(days=1), last + timedelta(days=10))[0]
+        started = time.perf_counter()
+        result = load_day(day, lake_uri=copy)
+        seconds = time.perf_counter() - started
+        _fresh_handles()
     lines.append(
         f"one-day load ({day}, {result['rows']:,} bars, all datasets, validation and gold): "
         f"{seconds:.1f} s (target ≤ 15 s)"
@@ -118,24 +102,24 @@ def _reads(uri: str, lines: list[str]) -> None:
     from lake import queries, tables
     from lake.schemas import ADJUSTED_BARS
 
-    with _lake(uri):
-        names = sorted(queries.tickers()["ticker"].to_list())
-        sample = names[:: max(1, len(names) // 25)][:25]
-        queries.adjusted_bars(sample[0])  # opens the handle: the app keeps it open
-        one: list[float] = []
-        rows = 0
-        for ticker in sample:
-            started = time.perf_counter()
-            frame = queries.adjusted_bars(ticker)
-            one.append(time.perf_counter() - started)
-            rows = frame.height
-        full: list[float] = []
-        for _ in range(5):
-            started = time.perf_counter()
-            total = tables.read(ADJUSTED_BARS).height
-            full.append(time.perf_counter() - started)
-        files = tables.file_count(ADJUSTED_BARS)
-        first, last = queries.first_load_date(), queries.last_load_date()
+    _fresh_handles()
+    names = sorted(queries.tickers(lake_uri=uri)["ticker"].to_list())
+    sample = names[:: max(1, len(names) // 25)][:25]
+    queries.adjusted_bars(sample[0], lake_uri=uri)  # opens the handle: the app keeps it open
+    one: list[float] = []
+    rows = 0
+    for ticker in sample:
+        started = time.perf_counter()
+        frame = queries.adjusted_bars(ticker, lake_uri=uri)
+        one.append(time.perf_counter() - started)
+        rows = frame.height
+    full: list[float] = []
+    for _ in range(5):
+        started = time.perf_counter()
+        total = tables.read(ADJUSTED_BARS, lake_uri=uri).height
+        full.append(time.perf_counter() - started)
+    files = tables.file_count(ADJUSTED_BARS, lake_uri=uri)
+    first, last = queries.first_load_date(lake_uri=uri), queries.last_load_date(lake_uri=uri)
     one_ms = statistics.median(one) * 1000
     full_ms = statistics.median(full) * 1000
     lines.append(

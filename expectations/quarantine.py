@@ -12,7 +12,8 @@ A failed batch goes to `<lake>/quarantine/<table>/<batch_id>/`:
   same on a folder and on any S3-compatible store.
 
 Every validation, passed or failed, appends a row to the Delta table
-`quality/validation_results` (VALIDATION_RESULTS) for the app's Data Quality page.
+`quality/validation_results` (`lake.schemas.VALIDATION_RESULTS`) for the app's Data
+Quality page, which reads it through `lake.quality`.
 """
 
 from __future__ import annotations
@@ -25,30 +26,8 @@ import pyarrow.fs as pafs
 
 from expectations.report import ValidationReport
 from lake import tables
-from lake.schemas import TableContract
+from lake.schemas import VALIDATION_RESULTS
 from lake.storage import is_s3, lake_root, storage_options
-
-VALIDATION_RESULTS = TableContract(
-    name="validation_results",
-    layer="quality",
-    key=("table", "batch_id", "validated_at"),
-    schema=pl.Schema(
-        {
-            "table": pl.String,
-            "batch_id": pl.String,
-            "validated_at": pl.Datetime("ms", "UTC"),
-            "success": pl.Boolean,
-            "rows": pl.Int64,
-            "evaluated": pl.Int64,
-            "failed": pl.Int64,
-            "warnings": pl.Int64,
-            # {"<expectation>(<column>)": unexpected count or null, ...}
-            "failed_expectations": pl.String,
-            "warning_expectations": pl.String,
-            "quarantine_uri": pl.String,
-        }
-    ),
-)
 
 
 def quarantine_uri(table: str, batch_id: str, *, lake_uri: str | None = None) -> str:
@@ -121,30 +100,6 @@ def record_result(report: ValidationReport, *, lake_uri: str | None = None) -> N
 
 def _counts(checks: tuple[Any, ...]) -> str:
     return orjson.dumps({c.name: c.unexpected_count for c in checks}).decode()
-
-
-def validation_results(*, lake_uri: str | None = None) -> pl.DataFrame:
-    """Return every recorded validation, newest first (VALIDATION_RESULTS columns);
-    empty when nothing has been validated yet."""
-    try:
-        frame = tables.read(VALIDATION_RESULTS, lake_uri=lake_uri)
-    except tables.TableMissing:
-        return pl.DataFrame(schema=VALIDATION_RESULTS.schema)
-    return frame.sort("validated_at", descending=True)
-
-
-def latest_results(*, lake_uri: str | None = None) -> pl.DataFrame:
-    """Return the latest validation per table (VALIDATION_RESULTS columns), by table name."""
-    return (
-        validation_results(lake_uri=lake_uri)
-        .unique("table", keep="first", maintain_order=True)
-        .sort("table")
-    )
-
-
-def quarantined_batches(*, lake_uri: str | None = None) -> pl.DataFrame:
-    """Return the quarantined batches, newest first (VALIDATION_RESULTS columns)."""
-    return validation_results(lake_uri=lake_uri).filter(pl.col("quarantine_uri").is_not_null())
 
 
 def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:

@@ -267,6 +267,55 @@ INDICATOR_RECONCILIATION = TableContract(
     ),
 )
 
+# Every validation, passed or failed: one row per batch (expectations/quarantine.py writes
+# it, lake/quality.py reads it for the Data quality page).
+VALIDATION_RESULTS = TableContract(
+    name="validation_results",
+    layer="quality",
+    key=("table", "batch_id", "validated_at"),
+    schema=pl.Schema(
+        {
+            "table": pl.String,
+            "batch_id": pl.String,
+            "validated_at": pl.Datetime("ms", "UTC"),
+            "success": pl.Boolean,
+            "rows": pl.Int64,
+            "evaluated": pl.Int64,
+            "failed": pl.Int64,
+            "warnings": pl.Int64,
+            # {"<expectation>(<column>)": unexpected count or null, ...}
+            "failed_expectations": pl.String,
+            "warning_expectations": pl.String,
+            "quarantine_uri": pl.String,
+        }
+    ),
+)
+
+# What has been loaded, so a backfill resumes where it stopped (pipelines/historical/runs.py).
+LOAD_LOG = TableContract(
+    name="load_log",
+    layer="meta",
+    key=("run", "start", "end", "finished_at"),
+    schema=pl.Schema(
+        {
+            "run": pl.String,  # demo | backfill | day
+            "start": pl.Date,
+            "end": pl.Date,
+            "batch_ids": pl.String,  # JSON object dataset -> batch id
+            "rows": pl.Int64,  # silver daily_bars rows in the batch
+            "finished_at": pl.Datetime("ms", "UTC"),
+        }
+    ),
+)
+
+# The synthetic market the demo was built from, so later loads extend the same market.
+SYNTHETIC_MARKET = TableContract(
+    name="synthetic_market",
+    layer="meta",
+    key=("seed",),
+    schema=pl.Schema({"seed": pl.Int64, "n_tickers": pl.Int64, "start": pl.Date, "end": pl.Date}),
+)
+
 SILVER_TABLES: tuple[TableContract, ...] = (DAILY_BARS, TICKERS, SPLITS, EARNINGS, GRADES, NEWS)
 GOLD_TABLES: tuple[TableContract, ...] = (
     ADJUSTED_BARS,

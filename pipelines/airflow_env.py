@@ -31,6 +31,15 @@ DAGS_FOLDER = PROJECT_ROOT / "airflow"
 ADMIN_USER = "admin"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
 
+# Every task that writes silver, gold, the quality logs or runs maintenance takes the one
+# slot of this pool, whichever DAG it belongs to: the daily load, a backfill and the weekly
+# maintenance never write at the same time. (Commits are conflict-checked anyway, see
+# lake/tables.py; the pool saves the redo.) Extracts stay outside: they only append new
+# bronze batches, which conflict with nothing, and their provider calls run in parallel.
+# `setup_commands` creates the pool (`airflow pools set`) before Airflow starts.
+WRITERS_POOL = "lake_writers"
+WRITERS_POOL_SLOTS = 1
+
 SOURCES_VARIABLE = "TICKERLAKE_SOURCES"
 """`module:function` of a zero-argument factory returning `pipelines.sources.Sources`.
 
@@ -91,8 +100,6 @@ def setup_commands(airflow_bin: Path) -> list[list[str]]:
     `lake_writers` pool every lake-writing task runs in. A task naming a pool that does
     not exist stays queued forever, so the pool must exist before the first run.
     Both are idempotent."""
-    from pipelines.dag_defaults import WRITERS_POOL, WRITERS_POOL_SLOTS
-
     airflow = str(airflow_bin)
     return [
         [airflow, "db", "migrate"],

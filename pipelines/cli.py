@@ -294,12 +294,19 @@ def demo(
 
     Refuses a lake holding rows from any source other than the synthetic market unless
     --force; every row says its source (`source` column) either way."""
+    from lake.settings import get_settings
     from pipelines.historical import build_demo
     from pipelines.progress import rich_progress
 
+    lake_uri = get_settings().lake_uri
     with rich_progress() as progress:
         result = build_demo(
-            n_tickers=tickers, years=years, seed=seed, progress=progress, force=force
+            lake_uri=lake_uri,
+            n_tickers=tickers,
+            years=years,
+            seed=seed,
+            progress=progress,
+            force=force,
         )
     console.print(
         f"Demo lake built: {result['tickers']} tickers, {result['bars']:,} bars, "
@@ -314,9 +321,10 @@ def load(
     ),
 ) -> None:
     """Load one trading day end to end (all datasets, validation, gold)."""
+    from lake.settings import get_settings
     from pipelines.historical import load_day
 
-    result = load_day(trading_day(day, "--date"))
+    result = load_day(trading_day(day, "--date"), lake_uri=get_settings().lake_uri)
     if "skipped" in result:
         console.print(f"{result['day']}: skipped ({result['skipped']})")
         return
@@ -334,13 +342,20 @@ def backfill_command(
     ),
 ) -> None:
     """Load a date range in resumable chunks (chunks already loaded are skipped)."""
+    from lake.settings import get_settings
     from pipelines.historical import backfill
     from pipelines.progress import rich_progress
 
     first, last = trading_day(start, "--start"), trading_day(end, "--end")
     check_order(first, last, "--start", "--end")
     with rich_progress() as progress:
-        result = backfill(first, last, chunk_days=chunk_days, progress=progress)
+        result = backfill(
+            first,
+            last,
+            lake_uri=get_settings().lake_uri,
+            chunk_days=chunk_days,
+            progress=progress,
+        )
     console.print(
         f"Backfill: {result['loaded']} chunks loaded, {result['skipped']} already there, "
         f"{result['rows']:,} bars"
@@ -363,9 +378,12 @@ def maintain_command(
     ),
 ) -> None:
     """Compact and re-cluster the lake's tables and vacuum old files (safe beside loads)."""
+    from lake.settings import get_settings
     from pipelines.historical import maintain
 
-    summary = maintain(retention_hours=retention_hours, force=force)
+    summary = maintain(
+        lake_uri=get_settings().lake_uri, retention_hours=retention_hours, force=force
+    )
     vacuumed = sum(entry.get("vacuumed", 0) for entry in summary.values())
     console.print(f"Maintained {len(summary)} tables; {vacuumed} old files vacuumed")
 
@@ -443,9 +461,11 @@ def reconcile(
     (and with Massive's indicator endpoints when MASSIVE_API_KEY is set)."""
     from rich.table import Table
 
+    from lake.settings import get_settings
     from pipelines.reconciliation import reconcile_indicators
 
     result = reconcile_indicators(
+        lake_uri=get_settings().lake_uri,
         sample_size=sample,
         as_of=None if as_of is None else trading_day(as_of, "--as-of"),
         seed=seed,

@@ -1,7 +1,9 @@
 """What every Tickerlake DAG shares: default task arguments (retries with exponential
-backoff, the failure alert), an Asset per lake table, and the hook that picks sources.
+backoff, the failure alert), the datasets to load (`pipelines.datasets`), an Asset per
+lake table, the writers pool (`pipelines.airflow_env`), and the hooks that pick the lake
+and the sources.
 
-DAG files import this at parse time, so it stays light: the alert and the sources are
+DAG files import this at parse time, so it stays light: the alert and the settings are
 imported inside the callables.
 """
 
@@ -12,13 +14,27 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset
 
+from lake.schemas import GOLD_TABLES
+from pipelines.airflow_env import WRITERS_POOL, WRITERS_POOL_SLOTS, sources_from_environment
+from pipelines.datasets import DATASETS, SPLITS_DATASET, Dataset
+
 if TYPE_CHECKING:
     from pipelines.sources import Sources
 
-# The order of pipelines.historical.DATASETS (tickers first, then bars, then what refers
-# to them) and the gold tables of lake.schemas; tests/airflow checks both.
-DATASETS = ("tickers", "daily_bars", "splits", "earnings", "grades", "news")
-GOLD_TABLES = ("adjusted_bars", "daily_returns", "segments", "earnings_reactions")
+__all__ = [
+    "DATASETS",
+    "DEFAULT_ARGS",
+    "GOLD_ASSETS",
+    "SILVER_ASSETS",
+    "SPLITS_DATASET",
+    "WRITERS_POOL",
+    "WRITERS_POOL_SLOTS",
+    "Dataset",
+    "lake_asset",
+    "on_task_failure",
+    "task_lake_uri",
+    "task_sources",
+]
 
 
 def lake_asset(layer: str, name: str) -> Asset:
@@ -26,8 +42,11 @@ def lake_asset(layer: str, name: str) -> Asset:
     return Asset(name=f"{layer}.{name}", uri=f"x-tickerlake://{layer}/{name}", group="tickerlake")
 
 
-SILVER_ASSETS = {name: lake_asset("silver", name) for name in DATASETS}
-GOLD_ASSETS = [lake_asset("gold", name) for name in GOLD_TABLES]
+# One Asset per silver table (keyed by dataset name) and per gold table.
+SILVER_ASSETS = {
+    dataset.name: lake_asset(dataset.contract.layer, dataset.contract.name) for dataset in DATASETS
+}
+GOLD_ASSETS = [lake_asset(contract.layer, contract.name) for contract in GOLD_TABLES]
 
 
 def on_task_failure(context: dict[str, Any]) -> None:
@@ -39,19 +58,15 @@ def on_task_failure(context: dict[str, Any]) -> None:
 
 def task_sources() -> Sources | None:
     """Return the sources named by TICKERLAKE_SOURCES, or None for the normal wiring."""
-    from pipelines.airflow_env import sources_from_environment
-
     return sources_from_environment()
 
 
-# Every task that writes silver, gold, the quality logs or runs maintenance takes the one
-# slot of this pool, whichever DAG it belongs to: the daily load, a backfill and the weekly
-# maintenance never write at the same time. (Commits are conflict-checked anyway, see
-# lake/tables.py; the pool saves the redo.) Extracts stay outside: they only append new
-# bronze batches, which conflict with nothing, and their provider calls run in parallel.
-# pipelines/airflow_env.py creates the pool (`airflow pools set`) before Airflow starts.
-WRITERS_POOL = "lake_writers"
-WRITERS_POOL_SLOTS = 1
+def task_lake_uri() -> str:
+    """Return the lake a task writes to: `LAKE_URI` in the task's settings."""
+    from lake.settings import get_settings
+
+    return get_settings().lake_uri
+
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "tickerlake",

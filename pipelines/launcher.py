@@ -79,13 +79,15 @@ def ensure_demo_lake(settings: Settings, echo: Echo) -> None:
     from pipelines.progress import rich_progress
 
     if lake_has_data(settings):
-        upgrade_lineage()  # a lake from before lineage gets its `source` column
+        upgrade_lineage(
+            lake_uri=settings.lake_uri
+        )  # a lake from before lineage gets its `source` column
         echo(f"Lake: {settings.lake_uri}")
         return
-    refuse_other_data()
+    refuse_other_data(lake_uri=settings.lake_uri)
     echo(f"Lake {settings.lake_uri} is empty: building the demo lake (synthetic market)")
     with rich_progress() as progress:
-        build_demo(progress=progress)
+        build_demo(lake_uri=settings.lake_uri, progress=progress)
 
 
 def wait_for_http(url: str, *, timeout_s: float, process: subprocess.Popen[bytes]) -> None:

@@ -63,9 +63,10 @@ def reconcile_indicators(
     sources: Sources | None = None,
     specs: str | Sequence[IndicatorSpec] = DEFAULT_SPEC,
     massive_sample_size: int = MASSIVE_SAMPLE_SIZE,
-    lake_uri: str | None = None,
+    lake_uri: str,
 ) -> dict[str, Any]:
-    """Reconcile our indicators for a sample of tickers and append the agreement rows.
+    """Reconcile our indicators for a sample of tickers of the lake at `lake_uri` and
+    append the agreement rows to it.
 
     `as_of` (default: the last loaded day) is the last bar date used; `seed` (default:
     the date as YYYYMMDD) draws the sample; `specs` (default: the app's indicator set)
@@ -119,9 +120,7 @@ def reconcile_indicators(
     }
 
 
-def sample_tickers(
-    size: int, as_of: date, *, seed: int | None = None, lake_uri: str | None = None
-) -> list[str]:
+def sample_tickers(size: int, as_of: date, *, lake_uri: str, seed: int | None = None) -> list[str]:
     """Return `size` tickers (sorted) drawn without replacement from those with adjusted
     bars on or before `as_of`; the same `seed` (default: `as_of` as YYYYMMDD) gives the
     same sample. Raises `TickerlakeError` when no ticker has bars by then."""

@@ -24,17 +24,17 @@ FREE_SOURCE = "synthetic"
 
 
 def ticker_details_due(
-    bronze_tickers: TableContract, source: str, *, now: datetime | None = None
+    bronze_tickers: TableContract, source: str, *, lake_uri: str, now: datetime | None = None
 ) -> bool:
     """True when `source`'s ticker details should be fetched: `bronze_tickers` (the bronze
     table of fetched details, with `_source` and `_loaded_at`) holds none from `source`,
     or its newest is at least `ticker_details_max_age_days` old at `now` (UTC, default
-    the current time)."""
+    the current time), in the lake at `lake_uri`."""
     max_age = timedelta(days=get_settings().ticker_details_max_age_days)
-    if source == FREE_SOURCE or not max_age or not tables.exists(bronze_tickers):
+    if source == FREE_SOURCE or not max_age or not tables.exists(bronze_tickers, lake_uri=lake_uri):
         return True
     last = (
-        tables.scan(bronze_tickers)
+        tables.scan(bronze_tickers, lake_uri=lake_uri)
         .filter(pl.col("_source") == source)
         .select(pl.col("_loaded_at").max())
         .collect()

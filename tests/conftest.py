@@ -177,7 +177,7 @@ def build_demo_lake(root: Path, **options: Any) -> tuple[str, dict[str, Any]]:
         env.setenv("LAKE_URI", uri)
         env.setenv("TICKERLAKE_DATA_DIR", str(root / "data"))
         get_settings.cache_clear()
-        result = build_demo(**options)
+        result = build_demo(lake_uri=uri, **options)
     get_settings.cache_clear()
     tables.forget_handles()
     return uri, result

@@ -31,7 +31,7 @@ def test_dag_settings(dag_bag, dag_id: str) -> None:
 
 
 def test_daily_dag_flow(dag_bag) -> None:
-    from pipelines.historical import DATASETS
+    from pipelines.datasets import DATASET_NAMES as DATASETS
 
     dag = dag_bag.dags["market_daily"]
     first = dag.get_task("trading_day")
@@ -41,6 +41,10 @@ def test_daily_dag_flow(dag_bag) -> None:
     for earlier, later in itertools.pairwise(loads):
         assert later.task_id in earlier.downstream_task_ids
     assert "build_gold" in loads[-1].downstream_task_ids
+    # Every registry dataset has its extract and its load, publishing its silver asset.
+    for name in DATASETS:
+        assert f"load_{name}" in dag.get_task(f"extract_{name}").downstream_task_ids
+        assert [a.name for a in dag.get_task(f"load_{name}").outlets] == [f"silver.{name}"]
     assert [a.name for a in dag.get_task("load_daily_bars").outlets] == ["silver.daily_bars"]
     assert {a.name for a in dag.get_task("build_gold").outlets} >= {
         "gold.adjusted_bars",

@@ -16,12 +16,12 @@ import pendulum
 import polars as pl
 import pytest
 
-from expectations import latest_results, quarantined_batches, read_quarantined
+from expectations import read_quarantined
 from lake import tables
-from lake.schemas import ADJUSTED_BARS, DAILY_BARS, EARNINGS, GRADES
+from lake.quality import latest_results, quarantined_batches
+from lake.schemas import ADJUSTED_BARS, DAILY_BARS, EARNINGS, GRADES, LOAD_LOG
 from lake.settings import get_settings
 from pipelines.airflow_env import SOURCES_VARIABLE
-from pipelines.historical import LOAD_LOG
 
 pytestmark = pytest.mark.integration
 

@@ -137,7 +137,7 @@ def stoppable_s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[su
 def test_a_stopped_s3_endpoint_is_a_message_on_every_page(stoppable_s3: subprocess.Popen) -> None:
     from pipelines.historical import build_demo
 
-    build_demo(n_tickers=6, years=1, seed=5, reconciled_sessions=1)
+    build_demo(lake_uri=f"s3://{BUCKET}/lake", n_tickers=6, years=1, seed=5, reconciled_sessions=1)
     _forget_cached_reads()
     before = _page("candlesticks")
     assert not before.exception, [e.value for e in before.exception]

@@ -13,12 +13,11 @@ import pytest
 from expectations import (
     ValidationContext,
     ValidationFailed,
-    latest_results,
-    quarantined_batches,
     read_quarantined,
     validate_or_quarantine,
 )
 from lake import tables
+from lake.quality import latest_results, quarantined_batches
 from lake.schemas import DAILY_BARS, EARNINGS, GRADES, NEWS, SPLITS, TICKERS, TableContract
 from tests.expectations.batches import (
     clean_bars,

@@ -36,7 +36,9 @@ def _interleaved_rewrites() -> int:
 
 
 def test_maintenance_beside_loads_loses_no_row(any_lake_uri: str, tmp_path: Path) -> None:
-    demo = historical.build_demo(n_tickers=N_TICKERS, years=1, seed=3, reconciled_sessions=0)
+    demo = historical.build_demo(
+        n_tickers=N_TICKERS, years=1, seed=3, reconciled_sessions=0, lake_uri=any_lake_uri
+    )
     end = date.fromisoformat(demo["end"])
     new_days = trading_days(end + timedelta(days=1), end + timedelta(days=30))[:MAX_DAYS]
     stop = tmp_path / "stop"
@@ -54,7 +56,7 @@ def test_maintenance_beside_loads_loses_no_row(any_lake_uri: str, tmp_path: Path
         # Load until a rewrite has committed over a load's commit (the race happened),
         # at least three days, at most MAX_DAYS.
         for day in new_days:
-            historical.load_day(day)
+            historical.load_day(day, lake_uri=any_lake_uri)
             loaded.append(day)
             if len(loaded) >= 3 and _interleaved_rewrites() > 0:
                 break
@@ -62,7 +64,7 @@ def test_maintenance_beside_loads_loses_no_row(any_lake_uri: str, tmp_path: Path
         stop.touch()
         maintenance.wait(timeout=600)
     runs = 1 + maintenance.stdout.read().count("maintained")
-    historical.maintain()  # one more run after the last load
+    historical.maintain(lake_uri=any_lake_uri)  # one more run after the last load
 
     expected = N_TICKERS * len(trading_days(date.fromisoformat(demo["start"]), loaded[-1]))
     held = tables.read(DAILY_BARS, columns=["ticker", "date"])

@@ -77,7 +77,7 @@ def _by_indicator(result: dict, reference: str) -> dict[str, dict]:
 
 
 def test_talib_agrees_on_every_default_indicator(lake: str) -> None:
-    result = reconcile_indicators(sample_size=8)
+    result = reconcile_indicators(lake_uri=lake, sample_size=8)
 
     talib = _by_indicator(result, "talib")
     assert result["references"] == ["talib"]
@@ -94,8 +94,8 @@ def test_talib_agrees_on_every_default_indicator(lake: str) -> None:
 
 
 def test_each_run_appends_its_rows_and_the_page_reads_the_latest(lake: str) -> None:
-    first = reconcile_indicators(sample_size=4)
-    second = reconcile_indicators(sample_size=4)
+    first = reconcile_indicators(lake_uri=lake, sample_size=4)
+    second = reconcile_indicators(lake_uri=lake, sample_size=4)
 
     stored = tables.read(INDICATOR_RECONCILIATION)
     history = queries.reconciliation_history()
@@ -118,8 +118,8 @@ def test_an_earlier_as_of_is_its_own_point_in_the_history(lake: str) -> None:
     last = queries.last_load_date()
     earlier = queries.adjusted_bars(None, columns=["close"])["date"].unique().sort()[-20]
 
-    reconcile_indicators(sample_size=3, as_of=earlier)
-    reconcile_indicators(sample_size=3)
+    reconcile_indicators(lake_uri=lake, sample_size=3, as_of=earlier)
+    reconcile_indicators(lake_uri=lake, sample_size=3)
 
     history = queries.reconciliation_history()
     stored = tables.read(INDICATOR_RECONCILIATION)
@@ -130,18 +130,22 @@ def test_an_earlier_as_of_is_its_own_point_in_the_history(lake: str) -> None:
 def test_the_sample_is_deterministic_per_date_and_seed(lake: str) -> None:
     day = queries.last_load_date()
 
-    assert sample_tickers(6, day) == sample_tickers(6, day)
-    assert sample_tickers(6, day, seed=1) == sample_tickers(6, day, seed=1)
-    assert sample_tickers(6, day, seed=1) != sample_tickers(6, day, seed=2)
-    assert sample_tickers(6, day) == sorted(sample_tickers(6, day))
-    assert len(sample_tickers(100, day)) == 30
+    assert sample_tickers(6, day, lake_uri=lake) == sample_tickers(6, day, lake_uri=lake)
+    assert sample_tickers(6, day, seed=1, lake_uri=lake) == sample_tickers(
+        6, day, seed=1, lake_uri=lake
+    )
+    assert sample_tickers(6, day, seed=1, lake_uri=lake) != sample_tickers(
+        6, day, seed=2, lake_uri=lake
+    )
+    assert sample_tickers(6, day, lake_uri=lake) == sorted(sample_tickers(6, day, lake_uri=lake))
+    assert len(sample_tickers(100, day, lake_uri=lake)) == 30
 
 
 def test_no_bars_by_the_date_is_a_clear_error(lake: str) -> None:
     from lake.errors import TickerlakeError
 
     with pytest.raises(TickerlakeError, match="no adjusted bars on or before 1990-01-02"):
-        reconcile_indicators(as_of=date(1990, 1, 2))
+        reconcile_indicators(lake_uri=lake, as_of=date(1990, 1, 2))
 
 
 def test_cli_prints_agreement_per_indicator(lake: str) -> None:
@@ -155,9 +159,11 @@ def test_cli_prints_agreement_per_indicator(lake: str) -> None:
     assert tables.read(INDICATOR_RECONCILIATION)["ticker"].n_unique() == 3
 
 
-def test_massive_values_computed_from_the_same_bars_agree(provider: ProviderServer) -> None:
+def test_massive_values_computed_from_the_same_bars_agree(
+    provider: ProviderServer, lake: str
+) -> None:
     result = reconcile_indicators(
-        sample_size=6, sources=_massive_sources(provider), massive_sample_size=2
+        lake_uri=lake, sample_size=6, sources=_massive_sources(provider), massive_sample_size=2
     )
 
     massive = _by_indicator(result, "massive")
@@ -187,12 +193,16 @@ def test_massive_values_computed_from_the_same_bars_agree(provider: ProviderServ
     assert history.filter(pl.col("reference") == "massive")["agreement_pct"].min() == 100.0
 
 
-def test_a_massive_value_off_is_counted_as_a_disagreement(provider: ProviderServer) -> None:
+def test_a_massive_value_off_is_counted_as_a_disagreement(
+    provider: ProviderServer, lake: str
+) -> None:
     sources = _massive_sources(provider)
-    ticker = sample_tickers(6, queries.last_load_date())[0]
+    ticker = sample_tickers(6, queries.last_load_date(), lake_uri=lake)[0]
     provider.skew_indicator(ticker, "sma", 1.001)  # its newest SMA value, every window
 
-    result = reconcile_indicators(sample_size=6, sources=sources, massive_sample_size=2)
+    result = reconcile_indicators(
+        lake_uri=lake, sample_size=6, sources=sources, massive_sample_size=2
+    )
 
     massive = _by_indicator(result, "massive")
     rows = tables.read(
@@ -210,12 +220,14 @@ def test_a_massive_value_off_is_counted_as_a_disagreement(provider: ProviderServ
     assert _by_indicator(result, "talib")["sma_20"]["agreement_pct"] == 100.0
 
 
-def test_the_data_quality_page_draws_the_agreement(provider: ProviderServer) -> None:
+def test_the_data_quality_page_draws_the_agreement(provider: ProviderServer, lake: str) -> None:
     from streamlit.testing.v1 import AppTest
 
     from tests.app.conftest import MAIN, PAGES
 
-    reconcile_indicators(sample_size=3, sources=_massive_sources(provider), massive_sample_size=1)
+    reconcile_indicators(
+        lake_uri=lake, sample_size=3, sources=_massive_sources(provider), massive_sample_size=1
+    )
     at = AppTest.from_file(str(MAIN), default_timeout=120)
     at.run()
     at.switch_page(str(PAGES / "data_quality.py"))

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from lake import tables
+from lake.schemas import TICKERS
 from lake.settings import get_settings
 from pipelines import historical
 from pipelines.sources.base import Sources
@@ -37,34 +38,36 @@ def test_ticker_details_are_fetched_once_a_week_not_on_every_load(
     """Figures: the second load within the week makes 0 detail requests and writes 0 rows;
     a week later all tickers are fetched again."""
     sources = Sources(bars=massive, earnings=small_market, grades=small_market)
-    assert ticker_details_due(BRONZE, "massive")  # an empty lake has none
+    assert ticker_details_due(BRONZE, "massive", lake_uri=lake_uri)  # an empty lake has none
 
     before = detail_requests(provider_server)
-    first = historical.extract("tickers", AS_OF, AS_OF, sources=sources)
+    first = historical.extract("tickers", AS_OF, AS_OF, sources=sources, lake_uri=lake_uri)
     fetched = detail_requests(provider_server) - before
     assert fetched == small_market.universe.height
-    assert historical.load_silver("tickers", first)["rows"] == fetched
+    assert historical.load_silver("tickers", first, lake_uri=lake_uri)["rows"] == fetched
 
-    again = historical.extract("tickers", AS_OF, AS_OF, sources=sources)
+    again = historical.extract("tickers", AS_OF, AS_OF, sources=sources, lake_uri=lake_uri)
 
     assert detail_requests(provider_server) - before == fetched  # no new request
     assert tables.read(BRONZE).height == fetched
-    assert historical.load_silver("tickers", again)["rows"] == 0
-    assert tables.read(historical.TICKERS).height == fetched  # silver keeps the details
+    assert historical.load_silver("tickers", again, lake_uri=lake_uri)["rows"] == 0
+    assert tables.read(TICKERS).height == fetched  # silver keeps the details
     in_a_week = datetime.now(UTC) + timedelta(days=7)
-    assert ticker_details_due(BRONZE, "massive", now=in_a_week)
-    assert not ticker_details_due(BRONZE, "massive", now=in_a_week - timedelta(hours=1))
+    assert ticker_details_due(BRONZE, "massive", lake_uri=lake_uri, now=in_a_week)
+    assert not ticker_details_due(
+        BRONZE, "massive", lake_uri=lake_uri, now=in_a_week - timedelta(hours=1)
+    )
     monkeypatch.setenv("TICKER_DETAILS_MAX_AGE_DAYS", "0")  # 0: on every load
     get_settings.cache_clear()
-    assert ticker_details_due(BRONZE, "massive")
+    assert ticker_details_due(BRONZE, "massive", lake_uri=lake_uri)
 
 
 def test_only_a_fetch_from_the_same_source_counts(
     lake_uri: str, small_market: SyntheticMarket
 ) -> None:
     sources = Sources(bars=small_market, earnings=small_market, grades=small_market)
-    historical.extract("tickers", AS_OF, AS_OF, sources=sources)
+    historical.extract("tickers", AS_OF, AS_OF, sources=sources, lake_uri=lake_uri)
 
     # A synthetic fetch says nothing about Massive's details; the synthetic market is free.
-    assert ticker_details_due(BRONZE, "massive")
-    assert ticker_details_due(BRONZE, "synthetic")
+    assert ticker_details_due(BRONZE, "massive", lake_uri=lake_uri)
+    assert ticker_details_due(BRONZE, "synthetic", lake_uri=lake_uri)

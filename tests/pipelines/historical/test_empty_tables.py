@@ -28,17 +28,25 @@ def _small_market() -> Sources:
 
 
 BUILDS = {
-    "demo": lambda: historical.build_demo(n_tickers=5, years=1, seed=3, reconciled_sessions=0),
-    "load_day": lambda: historical.load_day(date(2025, 1, 6), sources=_small_market()),
-    "backfill": lambda: historical.backfill(
-        date(2025, 1, 2), date(2025, 1, 31), sources=_small_market(), maintain_after=False
+    "demo": lambda uri: historical.build_demo(
+        lake_uri=uri, n_tickers=5, years=1, seed=3, reconciled_sessions=0
+    ),
+    "load_day": lambda uri: historical.load_day(
+        date(2025, 1, 6), lake_uri=uri, sources=_small_market()
+    ),
+    "backfill": lambda uri: historical.backfill(
+        date(2025, 1, 2),
+        date(2025, 1, 31),
+        lake_uri=uri,
+        sources=_small_market(),
+        maintain_after=False,
     ),
 }
 
 
 @pytest.mark.parametrize("build", sorted(BUILDS))
 def test_every_contract_table_exists_after_the_first_build(lake_uri: str, build: str) -> None:
-    BUILDS[build]()
+    BUILDS[build](lake_uri)
     tables.forget_handles()
 
     missing, wrong_schema = [], []

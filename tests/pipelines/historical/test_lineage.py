@@ -24,6 +24,7 @@ from lake.schemas import (
     GRADES,
     SILVER_TABLES,
     SOURCES,
+    SYNTHETIC_MARKET,
     TableContract,
 )
 from lake.settings import Settings, get_settings
@@ -86,7 +87,7 @@ def test_with_only_a_massive_key_no_synthetic_row_is_written_and_the_rest_is_ski
 ) -> None:
     _only_massive(monkeypatch, provider_server)
 
-    result = historical.backfill(START, END, maintain_after=False)
+    result = historical.backfill(START, END, maintain_after=False, lake_uri=any_lake_uri)
 
     counts = _sources_by_table()
     print(f"synthetic rows: {_rows(counts, source='synthetic')}")
@@ -102,8 +103,7 @@ def test_with_only_a_massive_key_no_synthetic_row_is_written_and_the_rest_is_ski
         assert path in counts, path
     assert not _has_rows(EARNINGS) and not _has_rows(GRADES)
     # Bronze holds no synthetic batch either.
-    for dataset in historical.DATASETS:
-        bronze = historical.bronze_contract(dataset)
+    for bronze in historical.bronze_contracts():
         if tables.exists(bronze):
             assert set(tables.read(bronze, columns=["_source"])["_source"]) <= {"massive"}
 
@@ -113,8 +113,8 @@ def test_a_skipped_dataset_is_noted_by_extract_and_load_silver(
 ) -> None:
     _only_massive(monkeypatch, provider_server)
 
-    batch_id = historical.extract("earnings", START, END)
-    loaded = historical.load_silver("earnings", batch_id)
+    batch_id = historical.extract("earnings", START, END, lake_uri=lake_uri)
+    loaded = historical.load_silver("earnings", batch_id, lake_uri=lake_uri)
 
     assert loaded["skipped"] == "earnings: FINNHUB_API_KEY not set"
     assert loaded["rows"] == 0 and not loaded["committed"]
@@ -124,18 +124,20 @@ def test_a_skipped_dataset_is_noted_by_extract_and_load_silver(
 
 def test_with_no_key_every_row_is_synthetic(lake_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _no_keys(monkeypatch)
-    demo = historical.build_demo(n_tickers=12, years=1, seed=5, reconciled_sessions=0)
+    demo = historical.build_demo(
+        n_tickers=12, years=1, seed=5, reconciled_sessions=0, lake_uri=lake_uri
+    )
     day = date.fromisoformat(demo["end"])
 
     # A later load, wired by get_sources() alone, extends the same synthetic market.
-    reload = historical.load_day(day)
+    reload = historical.load_day(day, lake_uri=lake_uri)
 
     counts = _sources_by_table()
     assert reload["skipped_datasets"] == []
     assert _rows(counts, source="synthetic") == _total(counts) > 0  # non-synthetic rows: 0
     for path in ("silver/daily_bars", "silver/earnings", "silver/grades", "gold/segments"):
         assert path in counts, path
-    assert historical.other_data() is None
+    assert historical.other_data(lake_uri=lake_uri) is None
 
 
 def test_explicit_synthetic_fills_only_the_missing_keys(
@@ -147,7 +149,7 @@ def test_explicit_synthetic_fills_only_the_missing_keys(
     # The lake's synthetic market (as a demo records it): the small one, not the default.
     config = provider_server.market.config
     tables.write(
-        historical.SYNTHETIC_MARKET,
+        SYNTHETIC_MARKET,
         pl.DataFrame(
             {
                 "seed": [config.seed],
@@ -159,7 +161,7 @@ def test_explicit_synthetic_fills_only_the_missing_keys(
         mode="overwrite",
     )
 
-    result = historical.backfill(START, END, maintain_after=False)
+    result = historical.backfill(START, END, maintain_after=False, lake_uri=lake_uri)
 
     counts = _sources_by_table()
     assert result["skipped_datasets"] == []
@@ -173,20 +175,22 @@ def test_demo_refuses_a_lake_with_real_rows_and_force_proceeds(
     lake_uri: str, provider_server: ProviderServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _only_massive(monkeypatch, provider_server)
-    historical.backfill(START, END, maintain_after=False)
+    historical.backfill(START, END, maintain_after=False, lake_uri=lake_uri)
     real = tables.read(DAILY_BARS)
     version = tables.version(DAILY_BARS)
     _no_keys(monkeypatch)
 
     with pytest.raises(TickerlakeError, match=r"rows from massive.*--force") as refused:
-        historical.build_demo(n_tickers=8, years=1, seed=5, reconciled_sessions=0)
+        historical.build_demo(
+            n_tickers=8, years=1, seed=5, reconciled_sessions=0, lake_uri=lake_uri
+        )
     cli = CliRunner().invoke(app, ["demo", "--tickers", "8", "--years", "1"])
 
     assert "\n" not in str(refused.value)  # one line
     assert cli.exit_code != 0
     assert "--force" in cli.output + str(cli.exception)
     assert tables.version(DAILY_BARS) == version  # nothing written
-    assert not tables.exists(historical.SYNTHETIC_MARKET)
+    assert not tables.exists(SYNTHETIC_MARKET)
 
     forced = CliRunner().invoke(app, ["demo", "--tickers", "8", "--years", "1", "--force"])
 
@@ -202,14 +206,14 @@ def test_a_lake_holding_the_demo_takes_the_demo_again(
     lake_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_keys(monkeypatch)
-    historical.build_demo(n_tickers=8, years=1, seed=5, reconciled_sessions=0)
+    historical.build_demo(n_tickers=8, years=1, seed=5, reconciled_sessions=0, lake_uri=lake_uri)
     first = tables.read(DAILY_BARS).sort("ticker", "date")
 
-    historical.build_demo(n_tickers=8, years=1, seed=5, reconciled_sessions=0)
+    historical.build_demo(n_tickers=8, years=1, seed=5, reconciled_sessions=0, lake_uri=lake_uri)
 
     assert tables.read(DAILY_BARS).sort("ticker", "date").equals(first)
     assert set(first["source"]) == {"synthetic"}
-    assert historical.other_data() is None
+    assert historical.other_data(lake_uri=lake_uri) is None
 
 
 def test_make_run_refuses_to_build_the_demo_into_a_lake_with_real_rows(
@@ -217,7 +221,11 @@ def test_make_run_refuses_to_build_the_demo_into_a_lake_with_real_rows(
 ) -> None:
     _only_massive(monkeypatch, provider_server)
     # Silver holds real bars, but gold was never built: `make run` would build the demo.
-    historical.load_silver("daily_bars", historical.extract("daily_bars", START, END))
+    historical.load_silver(
+        "daily_bars",
+        historical.extract("daily_bars", START, END, lake_uri=lake_uri),
+        lake_uri=lake_uri,
+    )
     _no_keys(monkeypatch)
     said: list[str] = []
 
@@ -226,7 +234,7 @@ def test_make_run_refuses_to_build_the_demo_into_a_lake_with_real_rows(
 
     assert said == []
     assert not tables.exists(ADJUSTED_BARS)
-    assert not tables.exists(historical.SYNTHETIC_MARKET)
+    assert not tables.exists(SYNTHETIC_MARKET)
 
 
 def _strip_lineage() -> None:
@@ -254,33 +262,37 @@ def test_a_demo_lake_from_before_lineage_is_upgraded_to_synthetic(
     any_lake_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_keys(monkeypatch)
-    demo = historical.build_demo(n_tickers=8, years=1, seed=5, reconciled_sessions=0)
+    demo = historical.build_demo(
+        n_tickers=8, years=1, seed=5, reconciled_sessions=0, lake_uri=any_lake_uri
+    )
     rows = _total(_sources_by_table())
     _strip_lineage()
 
-    upgraded = historical.upgrade_lineage()
+    upgraded = historical.upgrade_lineage(lake_uri=any_lake_uri)
     # make run reuses it, and a later load and demo run on it.
     ensure_demo_lake(Settings(_env_file=None), lambda line: None)
-    historical.load_day(date.fromisoformat(demo["end"]))
+    historical.load_day(date.fromisoformat(demo["end"]), lake_uri=any_lake_uri)
 
     counts = _sources_by_table()
     assert len(upgraded) == len(counts) >= 8
     assert _total(counts) == rows  # rows lost or added: 0
     assert _rows(counts, source="synthetic") == rows  # rows without a source: 0
-    assert historical.other_data() is None
-    assert historical.upgrade_lineage() == []  # once
+    assert historical.other_data(lake_uri=any_lake_uri) is None
+    assert historical.upgrade_lineage(lake_uri=any_lake_uri) == []  # once
 
 
 def test_a_lake_with_real_batches_from_before_lineage_keeps_unknown_sources_unknown(
     lake_uri: str, provider_server: ProviderServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _only_massive(monkeypatch, provider_server)
-    historical.backfill(START, END, maintain_after=False)
+    historical.backfill(START, END, maintain_after=False, lake_uri=lake_uri)
     before = tables.read(DAILY_BARS).height
     _strip_lineage()
 
     # The next load upgrades the tables, then MERGEs its new days beside the old rows.
-    later = historical.backfill(date(2024, 2, 15), date(2024, 2, 21), maintain_after=False)
+    later = historical.backfill(
+        date(2024, 2, 15), date(2024, 2, 21), maintain_after=False, lake_uri=lake_uri
+    )
 
     bars = tables.read(DAILY_BARS)
     assert later["rows"] > 0
@@ -288,7 +300,7 @@ def test_a_lake_with_real_batches_from_before_lineage_keeps_unknown_sources_unkn
     assert bars.filter(pl.col("source").is_null()).height == before  # never guessed
     assert bars.filter(pl.col("source") == "massive")["date"].min() == date(2024, 2, 15)
     assert _rows(_sources_by_table(), source="synthetic") == 0
-    assert "do not say their source" in (historical.other_data() or "")
+    assert "do not say their source" in (historical.other_data(lake_uri=lake_uri) or "")
 
 
 def test_load_says_which_datasets_it_skipped_and_why(

@@ -7,16 +7,19 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from expectations import VALIDATION_RESULTS, ValidationFailed, latest_results
+from expectations import ValidationFailed
 from lake import queries, tables
 from lake.calendar import trading_days
+from lake.quality import latest_results
 from lake.schemas import (
     ADJUSTED_BARS,
     DAILY_BARS,
     DAILY_RETURNS,
     INDICATOR_RECONCILIATION,
+    LOAD_LOG,
     SEGMENTS,
     TICKERS,
+    VALIDATION_RESULTS,
 )
 from pipelines import historical
 from pipelines.sources import Sources, SyntheticMarketConfig
@@ -44,16 +47,16 @@ def _snapshot() -> dict[str, tuple[int, pl.DataFrame]]:
 def test_demo_then_a_new_day_loaded_twice_changes_nothing_the_second_time(
     any_lake_uri: str,
 ) -> None:
-    demo = historical.build_demo(n_tickers=25, years=1, seed=11)
+    demo = historical.build_demo(n_tickers=25, years=1, seed=11, lake_uri=any_lake_uri)
     end = date.fromisoformat(demo["end"])
     day = _next_trading_day(end)
     # The demo ran the daily reconciliation for its last five sessions.
     reconciled = queries.reconciliation_history()["date"].unique().sort().to_list()
     assert reconciled == trading_days(end - timedelta(days=14), end)[-5:]
 
-    first = historical.load_day(day)
+    first = historical.load_day(day, lake_uri=any_lake_uri)
     before = _snapshot()
-    second = historical.load_day(day)
+    second = historical.load_day(day, lake_uri=any_lake_uri)
     after = _snapshot()
 
     assert demo["bars"] == 25 * len(trading_days(date.fromisoformat(demo["start"]), end))
@@ -72,17 +75,17 @@ def test_demo_then_a_new_day_loaded_twice_changes_nothing_the_second_time(
 
     # Each load appended its validation results and load-log rows in new small files;
     # maintenance compacts those logs too, and keeps every row.
-    logs = (VALIDATION_RESULTS, INDICATOR_RECONCILIATION, historical.LOAD_LOG)
+    logs = (VALIDATION_RESULTS, INDICATOR_RECONCILIATION, LOAD_LOG)
     rows = {contract.path: tables.read(contract).height for contract in logs}
     assert len(tables.open_table(VALIDATION_RESULTS, fresh=True).file_uris()) > 1
-    historical.maintain(retention_hours=0, force=True)
+    historical.maintain(retention_hours=0, force=True, lake_uri=any_lake_uri)
     for contract in logs:
         assert len(tables.open_table(contract, fresh=True).file_uris()) == 1, contract.path
         assert tables.read(contract).height == rows[contract.path], contract.path
 
 
 def test_holiday_is_skipped_without_touching_the_lake(lake_uri: str) -> None:
-    result = historical.load_day(date(2025, 12, 25))
+    result = historical.load_day(date(2025, 12, 25), lake_uri=lake_uri)
 
     assert result == {"day": "2025-12-25", "skipped": "not an NYSE trading day"}
     assert not historical.is_trading_day(date(2025, 12, 25))
@@ -103,9 +106,12 @@ def test_backfill_loads_chunks_and_resumes_by_skipping_loaded_ones(lake_uri: str
         chunk_days=20,
         sources=sources,
         progress=lambda step, done, total: seen.append((step, done, total)),
+        lake_uri=lake_uri,
     )
     rows = tables.read(DAILY_BARS).height
-    again = historical.backfill(date(2025, 1, 2), date(2025, 2, 28), chunk_days=20, sources=sources)
+    again = historical.backfill(
+        date(2025, 1, 2), date(2025, 2, 28), chunk_days=20, sources=sources, lake_uri=lake_uri
+    )
 
     expected_rows = 12 * len(trading_days(date(2025, 1, 2), date(2025, 2, 28)))
     assert (first["chunks"], first["loaded"], first["skipped"]) == (3, 3, 0)
@@ -123,7 +129,10 @@ def test_a_bad_batch_is_quarantined_and_never_reaches_silver(lake_uri: str) -> N
     sources = Sources(bars=market, earnings=market, grades=market)
     historical.load_silver(
         "daily_bars",
-        historical.extract("daily_bars", date(2025, 6, 2), date(2025, 6, 13), sources=sources),
+        historical.extract(
+            "daily_bars", date(2025, 6, 2), date(2025, 6, 13), sources=sources, lake_uri=lake_uri
+        ),
+        lake_uri=lake_uri,
     )
     good_version = tables.version(DAILY_BARS)
     wire = market.grouped_daily(date(2025, 6, 16), date(2025, 6, 16))
@@ -144,7 +153,7 @@ def test_a_bad_batch_is_quarantined_and_never_reaches_silver(lake_uri: str) -> N
     )
 
     with pytest.raises(ValidationFailed, match="close"):
-        historical.load_silver("daily_bars", batch_id)
+        historical.load_silver("daily_bars", batch_id, lake_uri=lake_uri)
 
     assert tables.version(DAILY_BARS) == good_version
     assert tables.read(DAILY_BARS)["date"].max() == date(2025, 6, 13)
@@ -156,7 +165,9 @@ def test_bronze_keeps_the_wire_columns_and_load_metadata(lake_uri: str) -> None:
     )
     sources = Sources(bars=market, earnings=market, grades=market)
 
-    batch_id = historical.extract("daily_bars", date(2025, 6, 2), date(2025, 6, 6), sources=sources)
+    batch_id = historical.extract(
+        "daily_bars", date(2025, 6, 2), date(2025, 6, 6), sources=sources, lake_uri=lake_uri
+    )
     bronze = tables.read(historical.bronze_contract("daily_bars"))
     wire = historical.bronze_to_wire("daily_bars", bronze)
 
@@ -175,8 +186,10 @@ def test_a_source_omitting_untraded_tickers_loads_and_a_truncated_day_does_not(
 ) -> None:
     """Massive's grouped daily has no bar for a ticker without trades that day: the load
     goes on (a recorded warning); a session missing a large share of tickers does not."""
-    demo = historical.build_demo(n_tickers=25, years=1, seed=11, reconciled_sessions=0)
-    market = SyntheticMarket(historical.synthetic_config())
+    demo = historical.build_demo(
+        n_tickers=25, years=1, seed=11, reconciled_sessions=0, lake_uri=lake_uri
+    )
+    market = SyntheticMarket(historical.synthetic_config(lake_uri=lake_uri))
     quiet_day = _next_trading_day(date.fromisoformat(demo["end"]))
     server = ProviderServer(market=market, as_of=quiet_day)
     httpd = server.start()
@@ -186,7 +199,7 @@ def test_a_source_omitting_untraded_tickers_loads_and_a_truncated_day_does_not(
         tickers = sorted(tables.read(TICKERS)["ticker"])
         server.untraded = {tickers[3]}
 
-        historical.load_day(quiet_day, sources=sources)
+        historical.load_day(quiet_day, sources=sources, lake_uri=lake_uri)
 
         loaded = tables.read(DAILY_BARS, filters=pl.col("date") == quiet_day)
         assert set(loaded["ticker"]) == set(tickers) - {tickers[3]}
@@ -200,7 +213,7 @@ def test_a_source_omitting_untraded_tickers_loads_and_a_truncated_day_does_not(
         server.as_of = truncated_day
         server.untraded = set(tickers[:10])
         with pytest.raises(ValidationFailed, match="sessions_covered"):
-            historical.load_day(truncated_day, sources=sources)
+            historical.load_day(truncated_day, sources=sources, lake_uri=lake_uri)
         assert tables.read(DAILY_BARS, filters=pl.col("date") == truncated_day).is_empty()
     finally:
         httpd.shutdown()

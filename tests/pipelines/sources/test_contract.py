@@ -6,15 +6,15 @@ server, which serves the same synthetic content), so both must agree record for 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from lake import schemas
-from pipelines.historical import ROLES
-from pipelines.sources import transforms, wire
+from pipelines.datasets import DATASET_NAMES, FetchRequest, get_dataset
+from pipelines.sources import transforms
 from pipelines.sources.base import BarsSource, EarningsSource, GradesSource, Sources
 from pipelines.sources.finnhub import FinnhubClient
 from pipelines.sources.fmp import FmpClient
@@ -43,65 +43,34 @@ def _largest(market: SyntheticMarket, count: int) -> list[str]:
     return market.universe.sort("cap_rank").head(count)["ticker"].to_list()
 
 
-DATASETS: dict[
-    str,
-    tuple[
-        Callable[[Sources, SyntheticMarket], pl.DataFrame],
-        pl.Schema,
-        Callable,
-        schemas.TableContract,
-    ],
-] = {
-    "daily_bars": (
-        lambda s, m: s.bars.grouped_daily(date(2024, 1, 22), date(2024, 1, 30)),
-        wire.GROUPED_DAILY,
-        transforms.daily_bars_frame,
-        schemas.DAILY_BARS,
-    ),
-    "tickers": (
-        lambda s, m: s.bars.ticker_details(END),
-        wire.TICKER_DETAILS,
-        transforms.tickers_frame,
-        schemas.TICKERS,
-    ),
-    "splits": (
-        lambda s, m: s.bars.splits(START, END),
-        wire.SPLITS,
-        transforms.splits_frame,
-        schemas.SPLITS,
-    ),
-    "news": (
-        lambda s, m: s.bars.news(date(2024, 1, 15), date(2024, 2, 20)),
-        wire.NEWS,
-        transforms.news_frame,
-        schemas.NEWS,
-    ),
-    "earnings": (
-        lambda s, m: s.earnings.earnings_calendar(START, END),
-        wire.EARNINGS_CALENDAR,
-        transforms.earnings_frame,
-        schemas.EARNINGS,
-    ),
-    "grades": (
-        lambda s, m: s.grades.grades(_largest(m, 6), START, END),
-        wire.GRADES,
-        transforms.grades_frame,
-        schemas.GRADES,
-    ),
+# The range each dataset is fetched for, kept short where a range means many requests.
+RANGES: dict[str, tuple[date, date]] = {
+    "daily_bars": (date(2024, 1, 22), date(2024, 1, 30)),
+    "news": (date(2024, 1, 15), date(2024, 2, 20)),
 }
 
 
-@pytest.mark.parametrize("dataset", list(DATASETS))
+def _fetch(dataset: str, sources: Sources, market: SyntheticMarket, lake: Path) -> pl.DataFrame:
+    """Fetch `dataset` through its registry entry (per-ticker datasets: the 6 largest)."""
+    entry = get_dataset(dataset)
+    start, end = RANGES.get(dataset, (START, END))
+    tickers = _largest(market, 6) if entry.per_ticker else None
+    request = FetchRequest(start=start, end=end, lake_uri=str(lake), tickers=tickers)
+    return entry.fetch(sources, request)
+
+
+@pytest.mark.parametrize("dataset", DATASET_NAMES)
 def test_fetch_returns_wire_and_transform_returns_contract(
-    sources: Sources, small_market: SyntheticMarket, dataset: str
+    sources: Sources, small_market: SyntheticMarket, dataset: str, tmp_path: Path
 ) -> None:
-    fetch, wire_schema, transform, contract = DATASETS[dataset]
+    entry = get_dataset(dataset)
+    contract = entry.contract
 
-    raw = fetch(sources, small_market)
-    served_by = getattr(sources, ROLES[dataset]).name
-    frame = transform(raw, source=served_by)
+    raw = _fetch(dataset, sources, small_market, tmp_path)
+    served_by = getattr(sources, entry.role).name
+    frame = entry.transform(raw, source=served_by)
 
-    assert raw.schema == wire_schema
+    assert raw.schema == entry.wire
     assert raw.height > 0
     assert frame.schema == contract.schema
     assert frame.height == raw.height
@@ -111,19 +80,20 @@ def test_fetch_returns_wire_and_transform_returns_contract(
     assert served_by in schemas.SOURCES
 
 
-@pytest.mark.parametrize("dataset", list(DATASETS))
+@pytest.mark.parametrize("dataset", DATASET_NAMES)
 def test_real_clients_receive_what_the_synthetic_market_serves(
     small_market: SyntheticMarket,
     massive: MassiveClient,
     finnhub: FinnhubClient,
     fmp: FmpClient,
     dataset: str,
+    tmp_path: Path,
 ) -> None:
-    fetch = DATASETS[dataset][0]
     real = Sources(bars=massive, earnings=finnhub, grades=fmp)
     synthetic = Sources(bars=small_market, earnings=small_market, grades=small_market)
 
-    received, served = fetch(real, small_market), fetch(synthetic, small_market)
+    received = _fetch(dataset, real, small_market, tmp_path)
+    served = _fetch(dataset, synthetic, small_market, tmp_path)
 
     sort = list(received.columns)
     assert received.sort(sort).equals(served.sort(sort))
