@@ -116,9 +116,9 @@ def price_view(
     """Return `date, open, high, low, close, volume` + the indicator columns of `specs`.
 
     `specs` use the CLI's spelling (`sma:20`, `ema:50`, `wma:10`, `macd:12:26:9`,
-    `macd_events:12:26:9`, `bbands:20:2`, `rsi:14`, `cross:50:200`, `patterns`); bars are at `interval`
-    (day/week/month) and indicator values do not depend on `start` (the engine reads
-    the history it needs before it). Raises `TickerlakeError` for an unknown ticker or
+    `macd_events:12:26:9`, `bbands:20:2`, `rsi:14`, `cross:50:200`, `patterns`); bars are
+    at `interval` (day/week/month) and indicator values do not depend on `start` (the
+    engine reads the history it needs before it). Raises `TickerlakeError` for an unknown ticker or
     when the ticker has no bars in the range.
     """
     frame = _indicators(uri, ticker, start, end, interval, specs)

@@ -420,7 +420,8 @@ def surprise_figure(frame: pl.DataFrame, *, by: str) -> go.Figure:
                 marker_color=PALETTE[i % len(PALETTE)],
                 customdata=part.select("report_date", "eps_estimate", "eps_actual").rows(),
                 hovertemplate=f"<b>%{{x}}</b> {group}<br>Surprise %{{y:+.1f}}%"
-                "<br>Reported %{customdata[0]}<br>EPS est. %{customdata[1]:.2f} · actual %{customdata[2]:.2f}"
+                "<br>Reported %{customdata[0]}"
+                "<br>EPS est. %{customdata[1]:.2f} · actual %{customdata[2]:.2f}"
                 "<extra></extra>",
             )
         )
@@ -444,6 +445,7 @@ def paths_figure(paths: pl.DataFrame, average: pl.DataFrame, *, max_lines: int =
     for ticker, report_date in events.iter_rows():
         one = paths.filter((pl.col("ticker") == ticker) & (pl.col("report_date") == report_date))
         surprise = one["surprise_pct"][0]
+        shown = surprise if surprise is not None else float("nan")
         fig.add_trace(
             go.Scatter(
                 x=one["day"].to_list(),
@@ -453,7 +455,7 @@ def paths_figure(paths: pl.DataFrame, average: pl.DataFrame, *, max_lines: int =
                 opacity=0.35,
                 name=f"{ticker} {report_date}",
                 showlegend=False,
-                hovertemplate=f"{ticker} {report_date} (surprise {surprise if surprise is not None else float('nan'):+.1f}%)"
+                hovertemplate=f"{ticker} {report_date} (surprise {shown:+.1f}%)"
                 "<br>day %{x}: %{y:+.2f}%<extra></extra>",
             )
         )

@@ -20,7 +20,8 @@ end = max(view.end, focus) if focus else view.end
 bars, actions = data.or_stop(data.grades_view, data.lake_uri(), view.ticker, start, end)
 if actions.is_empty():
     st.info(
-        f"No analyst grade actions on {view.ticker_text} between {start} and {end}. Try a longer range."
+        f"No analyst grade actions on {view.ticker_text} between {start} and {end}. "
+        "Try a longer range."
     )
     st.stop()
 

@@ -15,7 +15,8 @@ st.subheader("Latest validation per table")
 latest = q["latest"]
 if latest.is_empty():
     st.info(
-        "No validation has run yet: results appear after the first load (`tickerlake demo` or `make run`)."
+        "No validation has run yet: results appear after the first load "
+        "(`tickerlake demo` or `make run`)."
     )
 else:
     passed = int(latest["success"].sum())

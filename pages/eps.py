@@ -77,7 +77,8 @@ else:
     events = paths.select("ticker", "report_date").unique().height
     if choice == "Post-earnings path":
         st.caption(
-            f"{events:,} announcements · thin lines: one per announcement (green = beat, red = miss), first 60 shown; thick: mean of all."
+            f"{events:,} announcements · thin lines: one per announcement "
+            "(green = beat, red = miss), first 60 shown; thick: mean of all."
         )
         panels.chart(
             figures.paths_figure(paths, eps["average"]),

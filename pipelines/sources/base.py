@@ -1,4 +1,5 @@
-"""What every source serves: three small protocols, their wiring bundle and the synthetic market's config.
+"""What every source serves: three small protocols, their wiring bundle and the synthetic
+market's config.
 
 A fetch returns a Polars frame whose columns are the provider's WIRE field names (one
 row per record in the provider's JSON, typed as in `pipelines.sources.wire`); the pure
@@ -50,7 +51,10 @@ class BarsSource(Protocol):
         ...
 
     def splits(self, start: date, end: date) -> pl.DataFrame:
-        """Return splits executed in [start, end]: `ticker, execution_date, split_from, split_to, id`."""
+        """Return splits executed in [start, end].
+
+        Out: `ticker, execution_date, split_from, split_to, id`.
+        """
         ...
 
     def news(self, start: date, end: date) -> pl.DataFrame:
