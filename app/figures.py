@@ -600,6 +600,13 @@ def grades_timeline_figure(
 # --- markers ----------------------------------------------------------------------------
 
 
+def _price_spread(frame: pl.DataFrame) -> float:
+    """Return max(`high`) - min(`low`) of `frame` in price units; 0.0 for an empty frame."""
+    if frame.is_empty():
+        return 0.0
+    return float(frame.select(pl.col("high").max() - pl.col("low").min()).item())
+
+
 def grade_markers(frame: pl.DataFrame, grade_days: pl.DataFrame) -> Markers:
     """Return the purple analyst-grade dots, placed just under each grade day's low.
 
@@ -622,7 +629,7 @@ def grade_markers(frame: pl.DataFrame, grade_days: pl.DataFrame) -> Markers:
             pl.col("text").str.join("<br>"),
         )
     )
-    spread = float(frame["high"].max() - frame["low"].min()) if "high" in frame.columns else 0.0
+    spread = _price_spread(frame) if "high" in frame.columns else 0.0
     placed = placed.with_columns(
         (pl.col("low") - 0.03 * spread).alias("y"), pl.lit("grade").alias("tag")
     )
@@ -687,7 +694,7 @@ def pattern_markers(frame: pl.DataFrame, shown: Sequence[str] | None = None) -> 
     named as in `PATTERNS`; only those in `shown` when given): bullish under the low,
     bearish over the high, doji over the high."""
     out = []
-    spread = float(frame["high"].max() - frame["low"].min()) if frame.height else 0.0
+    spread = _price_spread(frame)
     for column, (label, bullish) in PATTERNS.items():
         if column not in frame.columns or (shown is not None and column not in shown):
             continue

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 import talib
+from talib import MA_Type
 
 from lake.indicators.spec import Atr, Bbands, Ema, IndicatorSpec, Macd, Obv, Rsi, Sma, Stoch, Wma
 
@@ -80,7 +81,7 @@ def _talib_outputs(spec: IndicatorSpec, a: dict[str, np.ndarray]) -> list[np.nda
         return list(talib.MACD(a["close"], spec.fast, spec.slow, spec.signal))
     if isinstance(spec, Bbands):
         k = spec.deviations
-        upper, middle, lower = talib.BBANDS(a["close"], spec.period, k, k, 0)
+        upper, middle, lower = talib.BBANDS(a["close"], spec.period, k, k, MA_Type.SMA)
         return [middle, upper, lower]
     if isinstance(spec, Rsi):
         return [talib.RSI(a["close"], spec.period)]
@@ -88,7 +89,16 @@ def _talib_outputs(spec: IndicatorSpec, a: dict[str, np.ndarray]) -> list[np.nda
         return [talib.ATR(a["high"], a["low"], a["close"], spec.period)]
     if isinstance(spec, Stoch):
         return list(
-            talib.STOCH(a["high"], a["low"], a["close"], spec.fastk, spec.slowk, 0, spec.slowd, 0)
+            talib.STOCH(
+                a["high"],
+                a["low"],
+                a["close"],
+                spec.fastk,
+                spec.slowk,
+                MA_Type.SMA,
+                spec.slowd,
+                MA_Type.SMA,
+            )
         )
     if isinstance(spec, Obv):
         return [talib.OBV(a["close"], a["volume"])]
@@ -105,7 +115,7 @@ def talib_reference(bars: pl.DataFrame, specs: Sequence[IndicatorSpec]) -> pl.Da
     """
     frames: list[pl.DataFrame] = []
     for (ticker,), rows in bars.partition_by("ticker", as_dict=True, maintain_order=True).items():
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             name: rows[name].cast(pl.Float64).to_numpy()
             for name in ("open", "high", "low", "close", "volume")
             if name in rows.columns

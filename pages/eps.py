@@ -59,7 +59,7 @@ if choice == "Surprises":
         "Group by",
         ["ticker", "period"],
         default="ticker",
-        format_func={"ticker": "Ticker", "period": "Quarter"}.get,
+        format_func={"ticker": "Ticker", "period": "Quarter"}.__getitem__,
         key="eps_by",
         required=True,
     )
