@@ -1,4 +1,4 @@
-# Tickerlake: `make run` serves the platform, `make test` runs the tests.
+# Tickerlake: `make run` serves the platform, `make test` runs the tests, `make lint` checks the code.
 # Setup is stamp-based, so a second run does nothing it does not need to.
 
 PYTHON ?= python3
@@ -18,7 +18,7 @@ help:
 	@echo "make run      set up what is missing, build the demo lake, serve http://127.0.0.1:8501"
 	@echo "make test     set up what is missing (test tools, chromium) and run pytest"
 	@echo "make airflow  Airflow UI (standalone) with airflow/ as the DAGs folder"
-	@echo "make lint     ruff check"
+	@echo "make lint     ruff format --check, ruff check and mypy"
 	@echo "make bench    speed measurements in benchmarks/"
 
 $(BIN)/python:
@@ -49,7 +49,9 @@ test: setup /usr/bin/chromium
 	@$(BIN)/pytest
 
 lint: $(STAMP)
+	@$(BIN)/ruff format --check .
 	@$(BIN)/ruff check .
+	@$(BIN)/mypy
 
 bench: setup
 	@$(BIN)/python -m benchmarks

@@ -24,6 +24,7 @@ import streamlit as st
 from app import guard
 from app.text import chart_text_expr
 from lake import earnings_analytics, lineage, market_health, queries
+from lake.bars import Interval
 from lake.errors import TickerlakeError
 from lake.grade_reactions import grade_reactions
 from lake.indicator_query import indicators_for
@@ -111,14 +112,14 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 @st.cache_data(ttl=FRAME_TTL, max_entries=64, show_spinner="Computing indicators…")
 def price_view(
-    uri: str, ticker: str, start: date, end: date, interval: str, specs: tuple[str, ...]
+    uri: str, ticker: str, start: date, end: date, interval: Interval, specs: tuple[str, ...]
 ) -> pl.DataFrame:
     """Return `date, open, high, low, close, volume` + the indicator columns of `specs`.
 
     `specs` use the CLI's spelling (`sma:20`, `ema:50`, `wma:10`, `macd:12:26:9`,
-    `macd_events:12:26:9`, `bbands:20:2`, `rsi:14`, `cross:50:200`, `patterns`); bars are at `interval`
-    (day/week/month) and indicator values do not depend on `start` (the engine reads
-    the history it needs before it). Raises `TickerlakeError` for an unknown ticker or
+    `macd_events:12:26:9`, `bbands:20:2`, `rsi:14`, `cross:50:200`, `patterns`); bars are
+    at `interval` (day/week/month) and indicator values do not depend on `start` (the
+    engine reads the history it needs before it). Raises `TickerlakeError` for an unknown ticker or
     when the ticker has no bars in the range.
     """
     frame = _indicators(uri, ticker, start, end, interval, specs)
@@ -305,7 +306,7 @@ def fiscal_years(uri: str) -> list[int]:
 
 
 @st.cache_data(ttl=FRESH_TTL, max_entries=4, show_spinner="Reading validation results…")
-def quality_view(uri: str) -> dict[str, pl.DataFrame | None]:
+def quality_view(uri: str) -> dict[str, pl.DataFrame]:
     """Return `latest` validation per table, `quarantined` batches and `reconciliation`
     (agreement per date and indicator, `lake.queries.reconciliation_history`; empty until
     the reconciliation step has run)."""
@@ -357,7 +358,7 @@ def agreement_by_family(history: pl.DataFrame) -> pl.DataFrame:
 
 
 def _indicators(
-    uri: str, ticker: str, start: date, end: date, interval: str, specs: Sequence[str]
+    uri: str, ticker: str, start: date, end: date, interval: Interval, specs: Sequence[str]
 ) -> pl.DataFrame:
     frame = indicators_for(
         ticker, start, end, interval=interval, specs=",".join(specs) or "sma:20", lake_uri=uri

@@ -420,7 +420,8 @@ def surprise_figure(frame: pl.DataFrame, *, by: str) -> go.Figure:
                 marker_color=PALETTE[i % len(PALETTE)],
                 customdata=part.select("report_date", "eps_estimate", "eps_actual").rows(),
                 hovertemplate=f"<b>%{{x}}</b> {group}<br>Surprise %{{y:+.1f}}%"
-                "<br>Reported %{customdata[0]}<br>EPS est. %{customdata[1]:.2f} · actual %{customdata[2]:.2f}"
+                "<br>Reported %{customdata[0]}"
+                "<br>EPS est. %{customdata[1]:.2f} · actual %{customdata[2]:.2f}"
                 "<extra></extra>",
             )
         )
@@ -444,6 +445,7 @@ def paths_figure(paths: pl.DataFrame, average: pl.DataFrame, *, max_lines: int =
     for ticker, report_date in events.iter_rows():
         one = paths.filter((pl.col("ticker") == ticker) & (pl.col("report_date") == report_date))
         surprise = one["surprise_pct"][0]
+        shown = surprise if surprise is not None else float("nan")
         fig.add_trace(
             go.Scatter(
                 x=one["day"].to_list(),
@@ -453,7 +455,7 @@ def paths_figure(paths: pl.DataFrame, average: pl.DataFrame, *, max_lines: int =
                 opacity=0.35,
                 name=f"{ticker} {report_date}",
                 showlegend=False,
-                hovertemplate=f"{ticker} {report_date} (surprise {surprise if surprise is not None else float('nan'):+.1f}%)"
+                hovertemplate=f"{ticker} {report_date} (surprise {shown:+.1f}%)"
                 "<br>day %{x}: %{y:+.2f}%<extra></extra>",
             )
         )
@@ -598,6 +600,13 @@ def grades_timeline_figure(
 # --- markers ----------------------------------------------------------------------------
 
 
+def _price_spread(frame: pl.DataFrame) -> float:
+    """Return max(`high`) - min(`low`) of `frame` in price units; 0.0 for an empty frame."""
+    if frame.is_empty():
+        return 0.0
+    return float(frame.select(pl.col("high").max() - pl.col("low").min()).item())
+
+
 def grade_markers(frame: pl.DataFrame, grade_days: pl.DataFrame) -> Markers:
     """Return the purple analyst-grade dots, placed just under each grade day's low.
 
@@ -620,7 +629,7 @@ def grade_markers(frame: pl.DataFrame, grade_days: pl.DataFrame) -> Markers:
             pl.col("text").str.join("<br>"),
         )
     )
-    spread = float(frame["high"].max() - frame["low"].min()) if "high" in frame.columns else 0.0
+    spread = _price_spread(frame) if "high" in frame.columns else 0.0
     placed = placed.with_columns(
         (pl.col("low") - 0.03 * spread).alias("y"), pl.lit("grade").alias("tag")
     )
@@ -685,7 +694,7 @@ def pattern_markers(frame: pl.DataFrame, shown: Sequence[str] | None = None) -> 
     named as in `PATTERNS`; only those in `shown` when given): bullish under the low,
     bearish over the high, doji over the high."""
     out = []
-    spread = float(frame["high"].max() - frame["low"].min()) if frame.height else 0.0
+    spread = _price_spread(frame)
     for column, (label, bullish) in PATTERNS.items():
         if column not in frame.columns or (shown is not None and column not in shown):
             continue

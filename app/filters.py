@@ -15,16 +15,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
 import polars as pl
 import streamlit as st
 
 from app.text import plain
+from lake.bars import INTERVALS, Interval
 from lake.schemas import CAP_BUCKETS, LIQUIDITY_TIERS
 
-Interval = Literal["day", "week", "month"]
-INTERVALS: tuple[Interval, ...] = ("day", "week", "month")
 INTERVAL_LABELS: dict[str, str] = {"day": "daily", "week": "weekly", "month": "monthly"}
 PRESETS: tuple[str, ...] = ("1M", "3M", "6M", "YTD", "1Y", "3Y", "Max", "Custom")
 DEFAULT_PRESET = "1Y"
@@ -235,6 +233,18 @@ def for_page(*, need_ticker: bool = False) -> Filters:
     return selection
 
 
+def for_ticker_page() -> tuple[Filters, str]:
+    """Return the selection and its ticker for a page about one ticker.
+
+    Stops the page, saying why, as `for_page(need_ticker=True)` does when the URL named
+    an unknown ticker or none is chosen; the ticker returned is therefore never None.
+    """
+    selection = for_page(need_ticker=True)
+    if selection.ticker is None:  # unreachable: for_page has stopped the page
+        st.stop()
+    return selection, selection.ticker
+
+
 def _ticker_options(universe: pl.DataFrame, caps: list[str], tiers: list[str]) -> list[str]:
     chosen = universe
     if caps:
@@ -328,8 +338,8 @@ def _seed_from_url(
         elif param == "ticker" and value not in names:
             state[_UNKNOWN] = value
             state[key] = None
-        elif param in ("start", "end") and not first <= value <= last:  # type: ignore[operator]
-            state[key] = min(max(value, first), last)  # type: ignore[type-var]
+        elif isinstance(value, date) and not first <= value <= last:
+            state[key] = min(max(value, first), last)
             _notice(
                 param, f"the lake's loaded days run from {first} to {last}; using {state[key]}."
             )

@@ -161,7 +161,7 @@ def _sessions_covered(bars: pl.DataFrame, sessions: pl.Series, context: Validati
         .agg(pl.col("ticker").n_unique().alias("present"))
     )
     per_session = pl.DataFrame({"date": sessions}).join(present, on="date", how="left")
-    fewest = per_session["present"].fill_null(0).min()
+    fewest: int = per_session.select(pl.col("present").fill_null(0).min()).item()
     return fewest >= (1 - share) * len(expected)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -28,7 +28,11 @@ def lake_context(
     "matching move" check. Other tables need no context. Missing tables count as empty.
     """
     if contract.name == DAILY_BARS.name and "date" in frame.columns and frame.height:
-        start, end = frame["date"].min(), frame["date"].max()
+        start: date
+        end: date
+        start, end = frame.select(
+            pl.col("date").min().alias("start"), pl.col("date").max().alias("end")
+        ).row(0)
         before = previous_trading_day(start)
         previous = _read(DAILY_BARS, pl.col("date") == before, ["ticker", "close"], lake_uri)
         inactive = _read(TICKERS, pl.col("active").not_(), ["ticker"], lake_uri)
@@ -50,7 +54,12 @@ def lake_context(
             splits=splits if splits is not None else ValidationContext().splits,
         )
     if contract.name == SPLITS.name and "execution_date" in frame.columns and frame.height:
-        first, last = frame["execution_date"].min(), frame["execution_date"].max()
+        first: date
+        last: date
+        first, last = frame.select(
+            pl.col("execution_date").min().alias("first"),
+            pl.col("execution_date").max().alias("last"),
+        ).row(0)
         tickers = frame["ticker"].unique().to_list()
         bars = _read(
             DAILY_BARS,

@@ -30,8 +30,8 @@ from lake.schemas import (
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
     from great_expectations.expectations import Expectation
+    from great_expectations.expectations.metadata_types import FailureSeverity
 
-WARNING = "warning"
 GRADE_ACTIONS: tuple[str, ...] = ("upgrade", "downgrade", "maintain", "initiate")
 EARNINGS_HOURS: tuple[str, ...] = ("bmo", "amc", "dmh", "")
 
@@ -55,11 +55,19 @@ def _keys(contract: TableContract) -> list[Expectation]:
     return checks
 
 
-def _true(column: str, *, severity: str | None = None) -> Expectation:
+def _severity(*, warning: bool) -> FailureSeverity:
+    """GX's severity: warning (recorded, never fails a batch) or critical (GX's default)."""
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
+    return FailureSeverity.WARNING if warning else FailureSeverity.CRITICAL
+
+
+def _true(column: str, *, warning: bool = False) -> Expectation:
     import great_expectations.expectations as gxe
 
-    extra = {"severity": severity} if severity is not None else {}
-    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True], **extra)
+    return gxe.ExpectColumnValuesToBeInSet(
+        column=column, value_set=[True], severity=_severity(warning=warning)
+    )
 
 
 def daily_bars_expectations(
@@ -74,7 +82,7 @@ def daily_bars_expectations(
     """
     import great_expectations.expectations as gxe
 
-    gap = {"severity": WARNING} if untraded_days_omitted else {}
+    gap_severity = _severity(warning=untraded_days_omitted)
 
     checks = _keys(DAILY_BARS)
     for price in ("open", "high", "low", "close"):
@@ -99,7 +107,7 @@ def daily_bars_expectations(
         gxe.ExpectColumnValuesToBeBetween(column="transactions", min_value=0),
         _true("date_is_trading_day"),
         gxe.ExpectColumnValuesToBeBetween(
-            column="missing_trading_days", min_value=0, max_value=0, **gap
+            column="missing_trading_days", min_value=0, max_value=0, severity=gap_severity
         ),
         _true_negated("big_move_without_split"),
         _true_negated("split_like_move_without_split"),
@@ -107,7 +115,7 @@ def daily_bars_expectations(
     if expected_tickers:
         checks.append(
             gxe.ExpectColumnDistinctValuesToContainSet(
-                column="ticker", value_set=list(expected_tickers), **gap
+                column="ticker", value_set=list(expected_tickers), severity=gap_severity
             )
         )
     if untraded_days_omitted:
@@ -118,7 +126,9 @@ def daily_bars_expectations(
 def _true_negated(column: str) -> Expectation:
     import great_expectations.expectations as gxe
 
-    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[False], severity=WARNING)
+    return gxe.ExpectColumnValuesToBeInSet(
+        column=column, value_set=[False], severity=_severity(warning=True)
+    )
 
 
 def tickers_expectations() -> list[Expectation]:
@@ -143,7 +153,7 @@ def splits_expectations() -> list[Expectation]:
         gxe.ExpectColumnValuesToBeBetween(column="split_from", min_value=0, strict_min=True),
         gxe.ExpectColumnValuesToBeBetween(column="split_to", min_value=0, strict_min=True),
         _true("ratio_is_plausible"),
-        _true("move_matches_ratio", severity=WARNING),
+        _true("move_matches_ratio", warning=True),
     ]
 
 
@@ -160,7 +170,9 @@ def earnings_expectations() -> list[Expectation]:
         gxe.ExpectColumnValuesToBeBetween(column="fiscal_quarter", min_value=1, max_value=4),
         gxe.ExpectColumnValuesToBeBetween(column="fiscal_year", min_value=1990, max_value=2100),
         gxe.ExpectColumnValuesToBeInSet(column="hour", value_set=list(EARNINGS_HOURS)),
-        gxe.ExpectColumnValuesToBeBetween(column="revenue_actual", min_value=0, severity=WARNING),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="revenue_actual", min_value=0, severity=_severity(warning=True)
+        ),
     ]
 
 

@@ -1,1 +1,2 @@
-"""Tickerlake lake: storage config, table contracts, Delta IO, on-demand queries and pure analytics."""
+"""Tickerlake lake: storage config, table contracts, Delta IO, on-demand queries and pure
+analytics."""

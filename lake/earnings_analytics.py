@@ -100,7 +100,10 @@ def surprise_return_correlation(paths: pl.DataFrame, periods: Sequence[int]) -> 
 
 
 def average_path(paths: pl.DataFrame) -> pl.DataFrame:
-    """Return the mean and median `return_pct` per day across events: `day, events, mean_pct, median_pct`."""
+    """Return the mean and median `return_pct` per day across events.
+
+    Out: `day, events, mean_pct, median_pct`.
+    """
     return (
         paths.group_by("day")
         .agg(

@@ -2,11 +2,12 @@
 
 Every kind carries the exit code the CLI ends with, so a script can tell them apart:
 
-| class | exit code | meaning |
-|---|---|---|
-| `UsageError` (and `ConfigError`) | 2 | a bad flag value, date, spec, enum or environment variable: fix the command or the setting |
-| `TickerlakeError`, `DataError` | 1 | the data failed: validation failed, unknown ticker, missing lake table, a malformed CSV |
-| `ServiceUnavailable` | 69 | a service could not be reached (Redis, S3, a provider): start it or retry later |
+- `UsageError` (and `ConfigError`), exit 2: a bad flag value, date, spec, enum or
+  environment variable; fix the command or the setting.
+- `TickerlakeError`, `DataError`, exit 1: the data failed (validation failed, unknown
+  ticker, missing lake table, a malformed CSV).
+- `ServiceUnavailable`, exit 69: a service could not be reached (Redis, S3, a provider);
+  start it or retry later.
 
 69 is `EX_UNAVAILABLE` from BSD's sysexits.h; 2 is what Click and Typer use for usage errors.
 """

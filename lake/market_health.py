@@ -84,8 +84,9 @@ def period_returns(bars: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     """Return each ticker's % change over [start, end].
 
     The base is the last close before `start` (the period's previous close, searched up
-    to `RECENT_DAYS` back) when `bars` has one, else the first close in the period. Out: `ticker, base_close, end_close,
-    return_pct`, for tickers with a close in the period.
+    to `RECENT_DAYS` back) when `bars` has one, else the first close in the period.
+    Out: `ticker, base_close, end_close, return_pct`, for tickers with a close in the
+    period.
     """
     window = bars.lazy().filter(pl.col("date").is_between(start - timedelta(days=RECENT_DAYS), end))
     before = (

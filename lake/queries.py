@@ -311,7 +311,7 @@ def last_load_date(*, lake_uri: str | None = None) -> date:
     """Return the latest trading day with bars in silver `daily_bars`, from the Delta file
     statistics (no data file is read)."""
     stats = _stats_or_raise(DAILY_BARS, lake_uri)
-    latest = stats["max.date"].max()
+    latest: date | None = stats.select(pl.col("max.date").max()).item()
     if latest is None:
         raise TickerlakeError(f"The lake has no bars yet: {BUILD_HINT}")
     return latest
@@ -320,7 +320,7 @@ def last_load_date(*, lake_uri: str | None = None) -> date:
 def first_load_date(*, lake_uri: str | None = None) -> date:
     """Return the earliest trading day with bars in silver `daily_bars` (file statistics)."""
     stats = _stats_or_raise(DAILY_BARS, lake_uri)
-    earliest = stats["min.date"].min()
+    earliest: date | None = stats.select(pl.col("min.date").min()).item()
     if earliest is None:
         raise TickerlakeError(f"The lake has no bars yet: {BUILD_HINT}")
     return earliest
@@ -343,18 +343,21 @@ def reconciliation_history(
     from lake.reconciliation import agreement_by_indicator
     from lake.schemas import INDICATOR_RECONCILIATION
 
-    columns = {
-        "date": pl.Date,
-        "indicator": pl.String,
-        "reference": pl.String,
-        "run_id": pl.String,
-        "run_at": pl.Datetime("ms", "UTC"),
-        "tickers": pl.UInt32,
-        "compared": pl.Int64,
-        "agreed": pl.Int64,
-        "agreement_pct": pl.Float64,
-        "max_rel_diff": pl.Float64,
-    }
+    # Instances, not classes, so the mapping has one value type.
+    columns = pl.Schema(
+        {
+            "date": pl.Date(),
+            "indicator": pl.String(),
+            "reference": pl.String(),
+            "run_id": pl.String(),
+            "run_at": pl.Datetime("ms", "UTC"),
+            "tickers": pl.UInt32(),
+            "compared": pl.Int64(),
+            "agreed": pl.Int64(),
+            "agreement_pct": pl.Float64(),
+            "max_rel_diff": pl.Float64(),
+        }
+    )
     if not tables.exists(INDICATOR_RECONCILIATION, lake_uri=lake_uri):
         return pl.DataFrame(schema=columns)
     filters = [] if reference is None else [pl.col("reference") == pl.lit(reference)]

@@ -263,18 +263,34 @@ def write(
     if sort_by:
         data = data.sort(list(sort_by))
     uri = table_uri(contract, lake_uri=lake_uri)
+    table = data.to_arrow()
+    partition_by = list(contract.partition_by) or None
+    options = storage_options(uri) or None
+    file_bytes = _target_file_bytes(data)
+    # Two calls because delta-rs takes a predicate (and a schema change) only with overwrite.
     with _storage_errors(contract, "write"):
-        write_deltalake(
-            uri,
-            data.to_arrow(),
-            mode=mode,
-            partition_by=list(contract.partition_by) or None,
-            predicate=predicate,
-            storage_options=storage_options(uri) or None,
-            writer_properties=_writer_properties(),
-            target_file_size=_target_file_bytes(data),
-            schema_mode="overwrite" if mode == "overwrite" and predicate is None else None,
-        )
+        if mode == "overwrite":
+            write_deltalake(
+                uri,
+                table,
+                mode="overwrite",
+                partition_by=partition_by,
+                predicate=predicate,
+                storage_options=options,
+                writer_properties=_writer_properties(),
+                target_file_size=file_bytes,
+                schema_mode="overwrite" if predicate is None else None,
+            )
+        else:
+            write_deltalake(
+                uri,
+                table,
+                mode="append",
+                partition_by=partition_by,
+                storage_options=options,
+                writer_properties=_writer_properties(),
+                target_file_size=file_bytes,
+            )
     return open_table(contract, lake_uri=lake_uri, fresh=True).version()
 
 

@@ -10,17 +10,18 @@ import streamlit as st
 from app import data, figures, filters, panels
 from app.text import plain
 
-view = filters.for_page(need_ticker=True)
+view, ticker = filters.for_ticker_page()
 st.title(f"{view.ticker_text} · analyst grades")
 
 focus = filters.linked_day("date")
 start = min(view.start, focus) if focus else view.start
 end = max(view.end, focus) if focus else view.end
 
-bars, actions = data.or_stop(data.grades_view, data.lake_uri(), view.ticker, start, end)
+bars, actions = data.or_stop(data.grades_view, data.lake_uri(), ticker, start, end)
 if actions.is_empty():
     st.info(
-        f"No analyst grade actions on {view.ticker_text} between {start} and {end}. Try a longer range."
+        f"No analyst grade actions on {view.ticker_text} between {start} and {end}. "
+        "Try a longer range."
     )
     st.stop()
 
@@ -47,11 +48,11 @@ panels.chart(
     figures.grades_timeline_figure(
         bars,
         actions,
-        title=f"{view.ticker} close with analyst actions, {start} → {end}",
+        title=f"{ticker} close with analyst actions, {start} → {end}",
         focus=focus,
     ),
     actions,
-    name=f"{view.ticker}_grades",
+    name=f"{ticker}_grades",
     key="grades_timeline",
 )
 st.subheader("Actions and the price reaction after them")
@@ -69,7 +70,7 @@ shown = actions.select(
 )
 panels.table(
     shown,
-    name=f"{view.ticker}_grade_reactions",
+    name=f"{ticker}_grade_reactions",
     key="grades_table",
     date=st.column_config.DateColumn("date", format="YYYY-MM-DD"),
     previous_grade="previous grade",
@@ -95,6 +96,6 @@ panels.chart(
         title="Mean 5-session return after each kind of action",
     ),
     mean,
-    name=f"{view.ticker}_grade_mean_reaction",
+    name=f"{ticker}_grade_mean_reaction",
     key="grades_mean",
 )

@@ -3,6 +3,8 @@ indicator reconciliation agreement over time."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 import streamlit as st
 
@@ -15,7 +17,8 @@ st.subheader("Latest validation per table")
 latest = q["latest"]
 if latest.is_empty():
     st.info(
-        "No validation has run yet: results appear after the first load (`tickerlake demo` or `make run`)."
+        "No validation has run yet: results appear after the first load "
+        "(`tickerlake demo` or `make run`)."
     )
 else:
     passed = int(latest["success"].sum())
@@ -61,7 +64,7 @@ else:
 
 st.subheader("Indicator reconciliation")
 recon = q["reconciliation"]
-if recon is None or recon.is_empty():
+if recon.is_empty():
     st.info(
         "No reconciliation results yet: the daily reconciliation step (our indicators vs "
         "TA-Lib, and vs the provider's indicator endpoints when a key is set) has not run "
@@ -69,12 +72,13 @@ if recon is None or recon.is_empty():
     )
 else:
     runs = recon["date"].n_unique()
-    latest_day = recon["date"].max()
+    latest_day: date = recon.select(pl.col("date").max()).item()
     latest = recon.filter(pl.col("date") == latest_day)
-    overall = latest["agreed"].sum() / max(latest["compared"].sum(), 1) * 100
+    compared = int(latest["compared"].sum())  # Int64 counts
+    overall = int(latest["agreed"].sum()) / max(compared, 1) * 100
     st.caption(
         f"{runs} run(s); latest as of {latest_day}: {overall:.2f}% of "
-        f"{latest['compared'].sum():,} compared values agree."
+        f"{compared:,} compared values agree."
     )
     families = data.agreement_by_family(recon)
     wide = families.pivot("family", index="date", values="agreement_pct").sort("date")

@@ -59,7 +59,7 @@ if choice == "Surprises":
         "Group by",
         ["ticker", "period"],
         default="ticker",
-        format_func={"ticker": "Ticker", "period": "Quarter"}.get,
+        format_func={"ticker": "Ticker", "period": "Quarter"}.__getitem__,
         key="eps_by",
         required=True,
     )
@@ -77,7 +77,8 @@ else:
     events = paths.select("ticker", "report_date").unique().height
     if choice == "Post-earnings path":
         st.caption(
-            f"{events:,} announcements · thin lines: one per announcement (green = beat, red = miss), first 60 shown; thick: mean of all."
+            f"{events:,} announcements · thin lines: one per announcement "
+            "(green = beat, red = miss), first 60 shown; thick: mean of all."
         )
         panels.chart(
             figures.paths_figure(paths, eps["average"]),

@@ -21,7 +21,8 @@ m = data.or_stop(
 scope = ", ".join(view.cap_buckets) or "all caps"
 tiers = ", ".join(view.liquidity_tiers) or "all liquidity tiers"
 st.caption(
-    f"{m['members'].height:,} tickers ({scope}; {tiers}) · period {view.start} → {view.end} · last session {m['last_day']}"
+    f"{m['members'].height:,} tickers ({scope}; {tiers}) · period {view.start} → {view.end}"
+    f" · last session {m['last_day']}"
 )
 
 last = m["breadth_history"].row(-1, named=True) if m["breadth_history"].height else {}
@@ -38,7 +39,8 @@ if choice == "Market map":
     panels.chart(
         figures.market_map_figure(
             m["map_tiles"],
-            title=f"Market map: sector → company, area = market cap, colour = % change {view.start} → {view.end}",
+            title="Market map: sector → company, area = market cap, "
+            f"colour = % change {view.start} → {view.end}",
         ),
         m["map"],
         name="market_map",

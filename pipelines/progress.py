@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 
 class ProgressCallback(Protocol):
@@ -22,7 +29,7 @@ class ProgressCallback(Protocol):
 @contextmanager
 def rich_progress() -> Iterator[ProgressCallback]:
     """Yield a progress callback that draws one rich bar per step name."""
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("{task.description:<28}"),
         BarColumn(),

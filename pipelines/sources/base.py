@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import polars as pl
 
-from lake.calendar import last_completed_session
+from pipelines.sources.calendar import last_completed_session
 
 Progress = Callable[[int, int], None]
 """Called as `progress(done, total)` while a long multi-day fetch advances."""
@@ -51,8 +51,10 @@ class BarsSource(Protocol):
         ...
 
     def splits(self, start: date, end: date) -> pl.DataFrame:
-        """Return splits executed in [start, end]:
-        `ticker, execution_date, split_from, split_to, id`."""
+        """Return splits executed in [start, end].
+
+        Out: `ticker, execution_date, split_from, split_to, id`.
+        """
         ...
 
     def news(self, start: date, end: date) -> pl.DataFrame:

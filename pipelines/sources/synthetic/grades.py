@@ -76,9 +76,9 @@ def grade_events(
         firm_pick = rng.integers(0, n_firms, covered.size)
         probability = np.full(covered.size, DAILY_ACTION_PROBABILITY)
         surprises = np.zeros(covered.size)
-        for k, surprise in surprise_by_day.get(day, {}).items():
-            probability[k] = POST_EARNINGS_ACTION_PROBABILITY
-            surprises[k] = surprise
+        for slot, surprise in surprise_by_day.get(day, {}).items():
+            probability[slot] = POST_EARNINGS_ACTION_PROBABILITY
+            surprises[slot] = surprise
         for k in np.flatnonzero(draws[0] < probability):
             firm = int(firm_pick[k])
             scale = FIRMS[_FIRM_NAMES[firm]]

@@ -176,7 +176,7 @@ class SyntheticMarket:
             pl.col("list_date").dt.strftime("%Y-%m-%d"),
             "cik",
             "composite_figi",
-        ).cast(dict(wire.TICKER_DETAILS))
+        ).cast(wire.TICKER_DETAILS)
 
     def splits(self, start: date, end: date) -> pl.DataFrame:
         """Return the splits executed in [start, end] (wire `ticker, execution_date, split_from,
@@ -222,7 +222,7 @@ class SyntheticMarket:
             pl.col("revenue_actual").alias("revenueActual"),
             pl.col("revenue_estimate").alias("revenueEstimate"),
             pl.col("ticker").alias("symbol"),
-        ).cast(dict(wire.EARNINGS_CALENDAR))
+        ).cast(wire.EARNINGS_CALENDAR)
 
     # --- GradesSource --------------------------------------------------------------
 

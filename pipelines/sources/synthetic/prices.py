@@ -1,4 +1,5 @@
-"""Synthetic price paths: a factor model with volatility clustering, as continuous (split-free) bars.
+"""Synthetic price paths: a factor model with volatility clustering, as continuous
+(split-free) bars.
 
 Daily log return of ticker i on day t:
 

@@ -7,6 +7,7 @@ the universe splits per year (≈0.3% forward, ≈0.2% reverse); a company split
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import numpy as np
@@ -61,7 +62,7 @@ def split_events(universe: pl.DataFrame, seed: int, anchor: date, last_day: date
             (reverse_pool, REVERSE_RATE, _reverse_ratio),
         ):
             count = min(int(rng.poisson(rate * n)), len(pool))
-            chosen = rng.choice(sorted(pool), count, replace=False) if count else []
+            chosen: Iterable[int] = rng.choice(sorted(pool), count, replace=False) if count else []
             for index in chosen:
                 day = sessions[int(rng.integers(0, len(sessions)))]
                 split_from, split_to = ratio(rng, float(price0[index]))
