@@ -51,6 +51,7 @@ def market_backfill() -> None:
     @task
     def plan_chunks(params: dict[str, Any] | None = None) -> list[dict[str, str]]:
         """Split [start, end] into chunks of `chunk_days` calendar days (small XCom)."""
+        assert params is not None  # Airflow always passes the DAG's params (see `params=`)
         start = date.fromisoformat(params["start"])
         end = date.fromisoformat(params["end"])
         if end < start:

@@ -15,7 +15,7 @@ Heavy imports happen inside the tasks, so parsing this file stays fast.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pendulum
 from airflow.sdk import Param, chain, dag, task
@@ -117,9 +117,15 @@ def market_daily() -> None:
         )
         return {key: result[key] for key in ("run_id", "as_of", "tickers", "references", "rows")}
 
-    day = trading_day()
+    # A task call returns an XComArg that Airflow resolves to the task's return value (a
+    # str here) before the downstream task runs; Airflow's `Task` protocol cannot express
+    # that (see airflow.sdk.bases.decorator.Task), so the references are typed as what the
+    # downstream tasks receive. `cast` does nothing at run time.
+    day = cast(str, trading_day())
     batches = {
-        dataset.name: extract.override(task_id=f"extract_{dataset.name}")(dataset.name, day)
+        dataset.name: cast(
+            str, extract.override(task_id=f"extract_{dataset.name}")(dataset.name, day)
+        )
         for dataset in DATASETS
     }
     loads = [

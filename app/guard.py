@@ -139,10 +139,11 @@ def tile_errors(tile: Callable[P, None]) -> Callable[P, None]:
 
 
 def _redis_answers() -> bool:
-    from app import live_data
+    # pipelines.services, not app.live_data: live_data imports this module.
+    from pipelines import services
 
     try:
-        probe = redis.Redis.from_url(live_data.redis_url(), socket_connect_timeout=1)
+        probe = redis.Redis.from_url(services.resolve_redis_url(), socket_connect_timeout=1)
         try:
             return bool(probe.ping())
         finally:

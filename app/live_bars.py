@@ -28,7 +28,7 @@ from pipelines.realtime.keys import COMPACTIONS, FIELDS, MINUTE_MS, series_key
 BAR_SCHEMA = pl.Schema({"time_ms": pl.Int64, **{name: pl.Float64 for name in FIELDS}})
 
 
-def _frame(columns: Sequence[list[list[object]]]) -> pl.DataFrame:
+def _frame(columns: Sequence[list[list[int | float | str | bytes]]]) -> pl.DataFrame:
     """Build a bar frame from one TS.RANGE reply per field (lists of [time, value])."""
     parts = []
     for name, samples in zip(FIELDS, columns, strict=True):
@@ -41,7 +41,7 @@ def _frame(columns: Sequence[list[list[object]]]) -> pl.DataFrame:
     frame = parts[0]
     for part in parts[1:]:
         frame = frame.join(part, on="time_ms", how="inner")  # a bar needs every field
-    return frame.sort("time_ms").cast(BAR_SCHEMA)  # type: ignore[arg-type]
+    return frame.sort("time_ms").cast(BAR_SCHEMA)
 
 
 def second_bars(
@@ -74,7 +74,7 @@ def aggregate_seconds(seconds: pl.DataFrame, *, bucket_ms: int = MINUTE_MS) -> p
         .group_by("bucket", maintain_order=True)
         .agg(functions[COMPACTIONS[name]](pl.col(name)).alias(name) for name in FIELDS)
         .rename({"bucket": "time_ms"})
-        .cast(BAR_SCHEMA)  # type: ignore[arg-type]
+        .cast(BAR_SCHEMA)
     )
 
 
@@ -96,7 +96,11 @@ def minute_bars(
     for name in FIELDS:
         pipe.execute_command("TS.RANGE", series_key(symbol, name, "1m"), since_ms, "+")
     history = _frame(pipe.execute())
-    live_from = int(history["time_ms"].max()) + MINUTE_MS if history.height else since_ms
+    live_from = (
+        int(history.select(pl.col("time_ms").max()).item()) + MINUTE_MS
+        if history.height
+        else since_ms
+    )
     pipe = client.pipeline(transaction=False)
     for name in FIELDS:
         pipe.execute_command(

@@ -8,6 +8,7 @@ through this module only.
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import polars as pl
 import redis
@@ -60,7 +61,8 @@ def redis_url() -> str:
 def last_values(url: str) -> pl.DataFrame:
     """Return every active symbol's last bar, velocity (percent), sector and cap bucket."""
     redis_client = client(url)
-    symbols = sorted(redis_client.smembers(keys.ACTIVE_SYMBOLS_KEY))
+    # The client decodes replies (decode_responses=True): members are str, never bytes.
+    symbols = sorted(cast(set[str], redis_client.smembers(keys.ACTIVE_SYMBOLS_KEY)))
     pipe = redis_client.pipeline(transaction=False)
     for symbol in symbols:
         pipe.hgetall(keys.last_value_key(symbol))
@@ -69,7 +71,7 @@ def last_values(url: str) -> pl.DataFrame:
         return pl.DataFrame(schema=LAST_SCHEMA)
     return pl.DataFrame([{name: row.get(name) for name in LAST_SCHEMA} for row in rows]).cast(
         LAST_SCHEMA
-    )  # type: ignore[arg-type]
+    )
 
 
 @st.cache_data(ttl=1, max_entries=4, show_spinner=False)
@@ -83,7 +85,13 @@ def alerts(url: str, count: int = 50) -> pl.DataFrame:
         "price": pl.Float64,
         "reference_price": pl.Float64,
     }
-    rows = [{name: fields.get(name) for name in schema} for _, fields in entries]
+    # The reply is a list (None only from an async client); an entry's fields are None only
+    # for a deleted entry, which is no alert.
+    rows = [
+        {name: fields.get(name) for name in schema}
+        for _, fields in entries or []
+        if fields is not None
+    ]
     frame = pl.DataFrame(rows, schema={name: pl.String for name in schema}).cast(schema)  # type: ignore[arg-type]
     return frame.with_columns(time=pl.from_epoch("time_ms", time_unit="ms"))
 

@@ -12,9 +12,15 @@ derive from (each contract's comment says which).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
+    from polars.expr.whenthen import ChainedThen, Then
 
 # Lineage: every silver and gold row says where it came from in a `source` column.
 SOURCE_COLUMN = "source"
@@ -47,6 +53,12 @@ class TableContract:
         return frame.select(
             [pl.col(name).cast(dtype, strict=True) for name, dtype in self.schema.items()]
         )
+
+
+def column_schema(columns: Mapping[str, PolarsDataType]) -> pl.Schema:
+    """Return a Polars schema of `columns`, typed so that classes (`pl.String`) and
+    instances (`pl.Datetime("ms", "UTC")`) mix in one literal."""
+    return pl.Schema(columns)
 
 
 DAILY_BARS = TableContract(
@@ -152,7 +164,7 @@ NEWS = TableContract(
     name="news",
     layer="silver",
     key=("id",),
-    schema=pl.Schema(
+    schema=column_schema(
         {
             "id": pl.String,
             "ticker": pl.String,
@@ -251,7 +263,7 @@ INDICATOR_RECONCILIATION = TableContract(
     name="indicator_reconciliation",
     layer="quality",
     key=("run_id", "ticker", "indicator", "reference"),
-    schema=pl.Schema(
+    schema=column_schema(
         {
             "run_id": pl.String,
             "run_at": pl.Datetime("ms", "UTC"),
@@ -273,7 +285,7 @@ VALIDATION_RESULTS = TableContract(
     name="validation_results",
     layer="quality",
     key=("table", "batch_id", "validated_at"),
-    schema=pl.Schema(
+    schema=column_schema(
         {
             "table": pl.String,
             "batch_id": pl.String,
@@ -296,7 +308,7 @@ LOAD_LOG = TableContract(
     name="load_log",
     layer="meta",
     key=("run", "start", "end", "finished_at"),
-    schema=pl.Schema(
+    schema=column_schema(
         {
             "run": pl.String,  # demo | backfill | day
             "start": pl.Date,
@@ -337,7 +349,7 @@ LIQUIDITY_TIERS: tuple[str, ...] = ("high", "medium", "low")
 
 def cap_bucket(market_cap: pl.Expr) -> pl.Expr:
     """Return the market-cap bucket name for a market cap in dollars."""
-    expr = pl.when(market_cap.is_null()).then(pl.lit(None, dtype=pl.String))
+    expr: Then | ChainedThen = pl.when(market_cap.is_null()).then(pl.lit(None, dtype=pl.String))
     for name, floor in CAP_BUCKETS:
         expr = expr.when(market_cap >= floor).then(pl.lit(name))
     return expr.otherwise(pl.lit("micro"))
@@ -360,7 +372,7 @@ SIC_DIVISIONS: tuple[tuple[int, int, str], ...] = (
 def sic_sector(sic_code: pl.Expr) -> pl.Expr:
     """Return the SIC division name for a four-digit SIC code given as a string."""
     major = sic_code.str.slice(0, 2).cast(pl.Int32, strict=False)
-    expr = pl.when(major.is_null()).then(pl.lit(None, dtype=pl.String))
+    expr: Then | ChainedThen = pl.when(major.is_null()).then(pl.lit(None, dtype=pl.String))
     for low, high, name in SIC_DIVISIONS:
         expr = expr.when(major.is_between(low, high)).then(pl.lit(name))
     return expr.otherwise(pl.lit("Nonclassifiable"))

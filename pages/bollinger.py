@@ -8,7 +8,7 @@ import streamlit as st
 from app import data, figures, filters, panels, selection
 from lake.indicators.spec import Bbands
 
-view = filters.for_page(need_ticker=True)
+view, ticker = filters.for_ticker_page()
 st.title(f"{view.ticker_text} · Bollinger Bands")
 
 c1, c2 = st.columns(2)
@@ -20,17 +20,17 @@ bands = Bbands(period, multiplier)
 frame = data.or_stop(
     data.price_view,
     data.lake_uri(),
-    view.ticker,
+    ticker,
     view.start,
     view.end,
     view.interval,
     (bands.text,),
 )
-grades = data.or_stop(data.grade_days, data.lake_uri(), view.ticker, view.start, view.end)
+grades = data.or_stop(data.grade_days, data.lake_uri(), ticker, view.start, view.end)
 chart = figures.PriceChart(
     frame=frame,
     title=(
-        f"{view.ticker} Bollinger({period}, {multiplier:g}σ), "
+        f"{ticker} Bollinger({period}, {multiplier:g}σ), "
         f"{filters.INTERVAL_LABELS[view.interval]}, {view.start} → {view.end}"
     ),
     interval=view.interval,
@@ -53,7 +53,7 @@ chart = figures.PriceChart(
 picked = panels.chart(
     figures.price_figure(chart),
     frame,
-    name=f"{view.ticker}_bollinger_{bands.suffix}_{view.interval}",
+    name=f"{ticker}_bollinger_{bands.suffix}_{view.interval}",
     key="bollinger_chart",
     on_select=True,
 )

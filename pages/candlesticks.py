@@ -7,7 +7,7 @@ import streamlit as st
 from app import data, figures, filters, panels
 from lake.indicators.spec import IndicatorSpec, Patterns, Sma
 
-view = filters.for_page(need_ticker=True)
+view, ticker = filters.for_ticker_page()
 st.title(f"{view.ticker_text} · candlesticks")
 
 left, right = st.columns([2, 3])
@@ -28,7 +28,7 @@ specs: list[IndicatorSpec] = [*lines, Patterns()] if show_patterns else [*lines]
 frame = data.or_stop(
     data.price_view,
     data.lake_uri(),
-    view.ticker,
+    ticker,
     view.start,
     view.end,
     view.interval,
@@ -37,7 +37,7 @@ frame = data.or_stop(
 markers = figures.pattern_markers(frame, shown_patterns) if show_patterns else []
 chart = figures.PriceChart(
     frame=frame,
-    title=f"{view.ticker} {filters.INTERVAL_LABELS[view.interval]} bars, {view.start} → {view.end}",
+    title=f"{ticker} {filters.INTERVAL_LABELS[view.interval]} bars, {view.start} → {view.end}",
     interval=view.interval,
     overlays=[
         figures.Line(line.column, f"SMA {line.period}", color=figures.LINE_COLORS[line.period])
@@ -49,6 +49,6 @@ chart = figures.PriceChart(
 panels.chart(
     figures.price_figure(chart),
     frame,
-    name=f"{view.ticker}_candlesticks_{view.interval}",
+    name=f"{ticker}_candlesticks_{view.interval}",
     key="candlesticks",
 )

@@ -9,7 +9,7 @@ import streamlit as st
 from app import data, figures, filters, panels, selection
 from lake.indicators.spec import Macd, MacdEvents
 
-view = filters.for_page(need_ticker=True)
+view, ticker = filters.for_ticker_page()
 st.title(f"{view.ticker_text} · MACD")
 
 c1, c2, c3 = st.columns(3)
@@ -26,20 +26,20 @@ lines, crossings = Macd(fast, slow, signal), MacdEvents(fast, slow, signal)
 frame = data.or_stop(
     data.price_view,
     data.lake_uri(),
-    view.ticker,
+    ticker,
     view.start,
     view.end,
     view.interval,
     (lines.text, crossings.text),
 )
-grades = data.or_stop(data.grade_days, data.lake_uri(), view.ticker, view.start, view.end)
+grades = data.or_stop(data.grade_days, data.lake_uri(), ticker, view.start, view.end)
 events = frame.filter(pl.col(crossings.column) != 0)
 buys = events.filter(pl.col(crossings.column) > 0)
 sells = events.filter(pl.col(crossings.column) < 0)
 chart = figures.PriceChart(
     frame=frame,
     title=(
-        f"{view.ticker} MACD({fast},{slow},{signal}), "
+        f"{ticker} MACD({fast},{slow},{signal}), "
         f"{filters.INTERVAL_LABELS[view.interval]}, {view.start} → {view.end}"
     ),
     interval=view.interval,
@@ -65,7 +65,7 @@ chart = figures.PriceChart(
 picked = panels.chart(
     figures.price_figure(chart),
     frame,
-    name=f"{view.ticker}_macd_{lines.suffix}_{view.interval}",
+    name=f"{ticker}_macd_{lines.suffix}_{view.interval}",
     key="macd_chart",
     on_select=True,
 )

@@ -8,7 +8,7 @@ import streamlit as st
 from app import data, figures, filters, panels
 from lake.indicators.spec import Cross, Ema, Sma, Wma
 
-view = filters.for_page(need_ticker=True)
+view, ticker = filters.for_ticker_page()
 st.title(f"{view.ticker_text} · moving averages")
 
 PERIODS = [10, 20, 50, 100, 200]
@@ -22,7 +22,7 @@ kinds = c1.segmented_control(
     list(KINDS),
     default=["sma", "ema"],
     selection_mode="multi",
-    format_func=KINDS.get,
+    format_func=KINDS.__getitem__,
     key="ma_kinds",
 )
 periods = c2.segmented_control(
@@ -44,7 +44,7 @@ cross = Cross(short, long)
 frame = data.or_stop(
     data.price_view,
     data.lake_uri(),
-    view.ticker,
+    ticker,
     view.start,
     view.end,
     view.interval,
@@ -56,7 +56,7 @@ death = crosses.filter(pl.col(cross.column) < 0)
 chart = figures.PriceChart(
     frame=frame,
     title=(
-        f"{view.ticker} with moving averages ({filters.INTERVAL_LABELS[view.interval]}), "
+        f"{ticker} with moving averages ({filters.INTERVAL_LABELS[view.interval]}), "
         f"{view.start} → {view.end}"
     ),
     interval=view.interval,
@@ -79,7 +79,7 @@ chart = figures.PriceChart(
 panels.chart(
     figures.price_figure(chart),
     frame,
-    name=f"{view.ticker}_moving_averages_{view.interval}",
+    name=f"{ticker}_moving_averages_{view.interval}",
     key="moving_averages",
 )
 m1, m2 = st.columns(2)

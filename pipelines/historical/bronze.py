@@ -16,7 +16,7 @@ import polars as pl
 
 from lake import tables
 from lake.errors import TickerlakeError
-from lake.schemas import TableContract
+from lake.schemas import TableContract, column_schema
 from pipelines.datasets import DATASETS, Dataset, FetchRequest, get_dataset
 from pipelines.historical.wiring import step_sources
 from pipelines.progress import ProgressCallback
@@ -25,7 +25,7 @@ from pipelines.sources import Sources
 # What `extract` returns for a dataset no source serves, followed by the reason; the
 # DAG hands it to `load_silver` like a batch id, which then reports the skip.
 SKIPPED_BATCH = "skipped: "
-BRONZE_METADATA = pl.Schema(
+BRONZE_METADATA = column_schema(
     {
         "_batch_id": pl.String,
         "_source": pl.String,

@@ -79,9 +79,9 @@ EVENT_TYPES: dict[str, type[msgspec.Struct]] = {
 }
 
 Event = Status | SecondAggregate | MinuteAggregate
-_frame_decoder = msgspec.json.Decoder(list[Event])  # type: ignore[valid-type]
+_frame_decoder = msgspec.json.Decoder(list[Event])
 _raw_frame_decoder = msgspec.json.Decoder(list[msgspec.Raw])
-_event_decoder = msgspec.json.Decoder(Event)  # type: ignore[valid-type]
+_event_decoder = msgspec.json.Decoder(Event)
 _code_decoder = msgspec.json.Decoder(dict[str, Any])
 
 

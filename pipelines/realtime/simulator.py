@@ -508,7 +508,7 @@ class _MinuteBars:
         self.volume = np.zeros(size)
         self.notional = np.zeros(size)
 
-    def update(self, index, opens, highs, lows, closes, volumes, vwaps) -> None:  # type: ignore[no-untyped-def]
+    def update(self, index, opens, highs, lows, closes, volumes, vwaps) -> None:
         fresh = np.isnan(self.open[index])
         self.open[index[fresh]] = opens[fresh]
         self.high[index] = np.fmax(self.high[index], highs)

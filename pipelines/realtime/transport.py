@@ -58,7 +58,10 @@ class RedisNotWritable(RedisConnectionError):
 
 def pack(args: tuple[object, ...]) -> bytes:
     """Pack one command in the Redis protocol (hiredis, in C)."""
-    return hiredis.pack_command(args)
+    # hiredis's stub types `cmd` as a one-item `Tuple[...]` (it takes any length), and pack
+    # rejects a wrong item type itself at run time.
+    packed: bytes = hiredis.pack_command(args)  # type: ignore[arg-type]
+    return packed
 
 
 REPLY_OFF = pack(("CLIENT", "REPLY", "OFF"))

@@ -74,7 +74,7 @@ def lake_universe(*, lake_uri: str | None = None) -> pl.DataFrame:
         )
         .filter(pl.col("last_close") > 0)
         .sort("ticker")
-        .cast(UNIVERSE_SCHEMA)  # type: ignore[arg-type]
+        .cast(UNIVERSE_SCHEMA)
     )
 
 

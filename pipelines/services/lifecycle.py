@@ -52,6 +52,13 @@ def _read_state(settings: Settings) -> dict[str, object] | None:
         return None
 
 
+def _state_int(value: object) -> int:
+    """Read a number the state file holds (JSON gives an int; an older file may hold text)."""
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"not a number in the Redis state file: {value!r}")
+
+
 def _process_alive(pid: int) -> bool:
     try:  # reap it first if it is our own exited child (a zombie still answers kill 0)
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
@@ -74,7 +81,7 @@ def redis_workdir(settings: Settings) -> Path:
 
 def _embedded_port(state: dict[str, object]) -> int:
     if "port" in state:
-        return int(state["port"])  # type: ignore[arg-type]
+        return _state_int(state["port"])
     return int(urlsplit(str(state["url"])).port or 0)  # a state file of an older version
 
 
@@ -91,7 +98,7 @@ def redis_status(settings: Settings | None = None) -> RedisStatus | None:
     state = _read_state(settings)
     if state is None:
         return None
-    pid = int(state["pid"])  # type: ignore[arg-type]
+    pid = _state_int(state["pid"])
     if not _process_alive(pid):
         _state_path(settings).unlink(missing_ok=True)
         return None
@@ -141,7 +148,7 @@ def redis_down(settings: Settings | None = None) -> str:
     run_dir = _state_path(settings).parent
     if state is None:
         return "the embedded Redis is not running"
-    pid = int(state["pid"])  # type: ignore[arg-type]
+    pid = _state_int(state["pid"])
     if _process_alive(pid):
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
@@ -161,7 +168,7 @@ def resolve_redis_url(settings: Settings | None = None) -> str:
     if settings.redis_url:
         return settings.redis_url
     state = _read_state(settings)
-    if state is None or not _process_alive(int(state["pid"])):  # type: ignore[arg-type]
+    if state is None or not _process_alive(_state_int(state["pid"])):
         raise TickerlakeError(
             "Redis is not running; start it with `tickerlake services up` (or `make run`), "
             "or set REDIS_URL"

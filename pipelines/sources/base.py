@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import polars as pl
 
-from pipelines.sources.calendar import last_completed_session
+from lake.calendar import last_completed_session
 
 Progress = Callable[[int, int], None]
 """Called as `progress(done, total)` while a long multi-day fetch advances."""

@@ -101,7 +101,8 @@ def tickers_frame(wire: pl.DataFrame, *, source: str) -> pl.DataFrame:
 
 
 def splits_frame(wire: pl.DataFrame, *, source: str) -> pl.DataFrame:
-    """Return `SPLITS` rows: `split_from` old shares become `split_to` new shares on `execution_date`."""
+    """Return `SPLITS` rows: `split_from` old shares become `split_to` new shares on
+    `execution_date`."""
     frame = wire.select(
         "ticker",
         _iso_date("execution_date").alias("execution_date"),
