@@ -78,21 +78,23 @@ def last_values(url: str) -> pl.DataFrame:
 def alerts(url: str, count: int = 50) -> pl.DataFrame:
     """Return the latest `count` velocity alerts, newest first."""
     entries = client(url).xrevrange(keys.ALERTS_STREAM, count=count)
-    schema = {
-        "time_ms": pl.Int64,
-        "symbol": pl.String,
-        "velocity_pct": pl.Float64,
-        "price": pl.Float64,
-        "reference_price": pl.Float64,
-    }
-    # The reply is a list (None only from an async client); an entry's fields are None only
-    # for a deleted entry, which is no alert.
+    schema = pl.Schema(
+        {
+            "time_ms": pl.Int64,
+            "symbol": pl.String,
+            "velocity_pct": pl.Float64,
+            "price": pl.Float64,
+            "reference_price": pl.Float64,
+        }
+    )
+    # The reply is a list (the client's types also allow None); an entry's fields are None
+    # only for a deleted entry, which is no alert.
     rows = [
         {name: fields.get(name) for name in schema}
         for _, fields in entries or []
         if fields is not None
     ]
-    frame = pl.DataFrame(rows, schema={name: pl.String for name in schema}).cast(schema)  # type: ignore[arg-type]
+    frame = pl.DataFrame(rows, schema={name: pl.String for name in schema}).cast(schema)
     return frame.with_columns(time=pl.from_epoch("time_ms", time_unit="ms"))
 
 

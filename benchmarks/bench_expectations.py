@@ -74,7 +74,8 @@ def run() -> list[str]:
     gx_run = _median(lambda: run_gx(suite, flagged, index_columns=["ticker", "date"]))
     total = _median(lambda: validate(DAILY_BARS, bars, batch_id="bench", context=context))
     return [
-        f"daily_bars validation on {bars.height:,} bars ({N_TICKERS} tickers, {START}..{END}), median of {REPEATS}:",
+        f"daily_bars validation on {bars.height:,} bars ({N_TICKERS} tickers, {START}..{END}), "
+        f"median of {REPEATS}:",
         f"  Polars check columns  {flags:6.2f} s",
         f"  to pandas             {to_pandas:6.2f} s",
         f"  GX suite run          {gx_run:6.2f} s ({len(suite.expectations)} expectations)",

@@ -70,7 +70,7 @@ def _talib_default_set(close: np.ndarray, offsets: np.ndarray) -> None:
             talib.EMA(c, p)
             talib.WMA(c, p)
         talib.MACD(c, 12, 26, 9)
-        talib.BBANDS(c, 20, 2.0, 2.0, 0)
+        talib.BBANDS(c, 20, 2.0, 2.0, talib.MA_Type.SMA)
         talib.RSI(c, 14)
 
 
@@ -83,6 +83,7 @@ def one_ticker_lines(repeats: int = 15) -> list[str]:
 
         ticker = sorted(known_tickers())[0]
         last = adjusted_bars(ticker, None, None, columns=["close"])["date"].max()
+        assert isinstance(last, date)  # the "date" column of a ticker the lake has bars for
         start = last - timedelta(days=4 * 365)
 
         def read_and_compute() -> object:
@@ -99,7 +100,8 @@ def one_ticker_lines(repeats: int = 15) -> list[str]:
         apply_indicators(frame, specs)
         ms = _median_ms(lambda: apply_indicators(frame, specs), repeats)
         return [
-            f"one ticker, 4 years, default set, compute only (no lake: {reason}): {ms:.1f} ms median"
+            f"one ticker, 4 years, default set, compute only (no lake: {reason}): "
+            f"{ms:.1f} ms median"
         ]
 
 

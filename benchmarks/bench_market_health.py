@@ -70,7 +70,8 @@ def run() -> list[str]:
     mega = market_health.filter_universe(universe, cap_buckets=["mega", "large"])
     filtered_ms = _median_ms(lambda: market_health.market_summary(bars, mega, START, END))
     return [
-        f"bars: {bars.height:,} closes ({universe.height:,} tickers, {START} → {END} + 200-session look-back)",
+        f"bars: {bars.height:,} closes ({universe.height:,} tickers, {START} → {END} "
+        "+ 200-session look-back)",
         f"market_summary, whole universe:     median {summary_ms:7.1f} ms (target ≤ 300 ms)",
         f"market_summary, mega+large filter:  median {filtered_ms:7.1f} ms",
         f"reference (last close per ticker):  median {reference_ms:7.1f} ms",

@@ -1,4 +1,5 @@
-"""Realtime ingest on this machine: simulator → worker → Redis, against redis-benchmark's ceiling.
+"""Realtime ingest on this machine: simulator → worker → Redis, against redis-benchmark's
+ceiling.
 
 Figures (BENCH_REALTIME_SECONDS sets the ingest duration, default 60 s):
 - sustained ingest at a 20,000 messages/s target (each message = 6 samples) with the
@@ -22,6 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import cast
 
 import orjson
 import redis
@@ -47,7 +49,8 @@ def _load_average() -> str:
 
 
 def _wait_caught_up(client: redis.Redis, rate: int) -> float:
-    """Wait until the worker's queue holds under a quarter second of events; return seconds waited."""
+    """Wait until the worker's queue holds under a quarter second of events; return seconds
+    waited."""
     started = time.monotonic()
     while time.monotonic() - started < CATCH_UP_TIMEOUT_S:
         counters = _counters(client)
@@ -109,7 +112,8 @@ def _stop_stream(simulator: subprocess.Popen, worker: subprocess.Popen) -> int:
 
 
 def _counters(client: redis.Redis) -> dict[str, int]:
-    raw = client.hgetall(keys.WORKER_STATS_KEY)
+    # Every client passed here decodes replies (decode_responses=True): keys and values are str.
+    raw = cast(dict[str, str], client.hgetall(keys.WORKER_STATS_KEY))
     return {k: int(v) for k, v in raw.items() if v.lstrip("-").isdigit()}
 
 
@@ -143,11 +147,15 @@ def ingest(redis_url: str, workdir: Path) -> tuple[list[str], float]:
         and final.get("dropped", 0) == 0
     )
     return [
-        f"realtime ingest: target {TARGET_RATE:,} msgs/s × 6 samples (simulator offers {OFFERED_RATE:,}), "
+        f"realtime ingest: target {TARGET_RATE:,} msgs/s × 6 samples "
+        f"(simulator offers {OFFERED_RATE:,}), "
         f"{TICKERS:,} tickers, {t1 - t0:.0f} s "
-        f"(after {WARMUP_S:.0f} s warm-up + {waited:.0f} s catching up); {load_before} → {load_after}",
-        f"  written {achieved:,.0f} msgs/s ({achieved * 6:,.0f} samples/s); received {received:,.0f} msgs/s; "
-        f"queue {before.get('queued', 0):,} → {after.get('queued', 0):,}; sustained: {'yes' if sustained else 'NO'}",
+        f"(after {WARMUP_S:.0f} s warm-up + {waited:.0f} s catching up); "
+        f"{load_before} → {load_after}",
+        f"  written {achieved:,.0f} msgs/s ({achieved * 6:,.0f} samples/s); "
+        f"received {received:,.0f} msgs/s; "
+        f"queue {before.get('queued', 0):,} → {after.get('queued', 0):,}; "
+        f"sustained: {'yes' if sustained else 'NO'}",
         f"  simulator sent {sent:,}; worker received {final.get('received', 0):,}, "
         f"written {final.get('written', 0):,}, dropped {final.get('dropped', 0):,}, "
         f"queued at end {final.get('queued', 0):,}",
@@ -155,7 +163,8 @@ def ingest(redis_url: str, workdir: Path) -> tuple[list[str], float]:
 
 
 def ceiling(redis_url: str, port: int) -> tuple[list[str], float]:
-    """redis-benchmark: TS.MADD of 6 samples per command, pipelined 16, on series with compaction rules."""
+    """redis-benchmark: TS.MADD of 6 samples per command, pipelined 16, on series with
+    compaction rules."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     names = []
@@ -231,7 +240,8 @@ def latency(redis_url: str, workdir: Path) -> list[str]:
     p99 = ordered[int(0.99 * (len(ordered) - 1))]
     return [
         f"realtime latency at {LATENCY_RATE:,} msgs/s (event end → published after write), "
-        f"{len(ordered):,} bars: median {statistics.median(ordered):.0f} ms, p99 {p99:.0f} ms (target ≤ 250 ms); {load}"
+        f"{len(ordered):,} bars: median {statistics.median(ordered):.0f} ms, "
+        f"p99 {p99:.0f} ms (target ≤ 250 ms); {load}"
     ]
 
 

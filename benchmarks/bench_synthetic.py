@@ -52,7 +52,7 @@ def run() -> list[str]:
     started = time.perf_counter()
     market.earnings_calendar(config.start, config.end)
     market.splits(config.start, config.end)
-    market.grades(market.universe["ticker"], config.start, config.end)
+    market.grades(market.universe["ticker"].to_list(), config.start, config.end)
     market.news(config.start, config.end)
     market.ticker_details(config.end)
     others_s = time.perf_counter() - started

@@ -4,14 +4,14 @@ Each command is a thin wrapper over a function in `pipelines/` or `lake/`. Whate
 wrong ends in one plain line on stderr (`error: what went wrong; what to do`, never a
 traceback, never parsed as Rich markup) and an exit code a script can tell apart:
 
-| exit code | meaning |
-|---|---|
-| 0 | done |
-| 1 | data or quality failure: validation failed (batch quarantined), unknown ticker, missing lake table, a refused `--input` CSV |
-| 2 | usage error: unknown option, bad flag value or choice, bad or out-of-calendar date, reversed range, malformed indicator spec, bad environment setting |
-| 69 | a service is unreachable: Redis, the S3 endpoint, a provider API |
-| 70 | internal error (a bug): one line; `TICKERLAKE_DEBUG=1` shows the traceback |
-| 130 | interrupted (Ctrl-C) |
+- 0: done.
+- 1: data or quality failure: validation failed (batch quarantined), unknown ticker,
+  missing lake table, a refused `--input` CSV.
+- 2: usage error: unknown option, bad flag value or choice, bad or out-of-calendar date,
+  reversed range, malformed indicator spec, bad environment setting.
+- 69: a service is unreachable: Redis, the S3 endpoint, a provider API.
+- 70: internal error (a bug): one line; `TICKERLAKE_DEBUG=1` shows the traceback.
+- 130: interrupted (Ctrl-C).
 
 Dates are YYYY-MM-DD; `load`, `backfill` and `reconcile` take days from 2000-01-03 (where
 the trading calendar starts) up to today. Indicator periods are at most 5000 bars (see
@@ -204,7 +204,10 @@ def realtime_worker(
     replay_s: float = typer.Option(
         5.0,
         parser=finite(least=0, most=3_600),
-        help="Events Redis acknowledged in the last this many seconds are sent again when it comes back as a new process (it may not have written them to disk yet).",
+        help=(
+            "Events Redis acknowledged in the last this many seconds are sent again when it "
+            "comes back as a new process (it may not have written them to disk yet)."
+        ),
     ),
     window_s: float = typer.Option(
         5.0, parser=finite(above=0, most=86_400), help="Velocity window, seconds."
@@ -444,7 +447,7 @@ def indicators(
     if fmt is FormatChoice.table:
         console.print(render_table(frame))
     else:
-        sys.stdout.write(render_text(frame, fmt.value))
+        sys.stdout.write(render_text(frame, "csv" if fmt is FormatChoice.csv else "json"))
 
 
 @app.command("reconcile")

@@ -139,29 +139,33 @@ def check_bars_csv(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[CsvProblem]]:
     )
     for column in CSV_COLUMNS[1:]:
         text, value = cells[column], parsed[column]
-        flag(
-            text.is_null() | (text == ""),
-            lambda i, c=column: (
-                f"{c} is empty; every row needs a number"
-                + (" (0 if nothing traded)" if c == "volume" else "")
-            ),
-        )
-        flag(
-            (text != "") & value.is_null(),
-            lambda i, c=column, t=text: f"{c} {shown(t[i])} is not a number",
-        )
-        flag(
-            value.is_nan() | value.is_infinite(),
-            lambda i, c=column, t=text: (
+
+        def empty(i: int, c: str = column) -> str:
+            return f"{c} is empty; every row needs a number" + (
+                " (0 if nothing traded)" if c == "volume" else ""
+            )
+
+        def not_number(i: int, c: str = column, t: pl.Series = text) -> str:
+            return f"{c} {shown(t[i])} is not a number"
+
+        def not_finite(i: int, c: str = column, t: pl.Series = text) -> str:
+            return (
                 f"{c} is {t[i]}; every price and volume must be a finite number "
                 "(drop the row or fill in the value)"
-            ),
-        )
+            )
+
+        flag(text.is_null() | (text == ""), empty)
+        flag((text != "") & value.is_null(), not_number)
+        flag(value.is_nan() | value.is_infinite(), not_finite)
     if any(p.refuse for p in problems):
         return parsed.clear(), problems  # the checks below need every cell parsed
 
     for column in PRICES:
-        flag(parsed[column] <= 0, lambda i, c=column: f"{c} {cells[c][i]} is not a positive price")
+
+        def not_positive(i: int, c: str = column) -> str:
+            return f"{c} {cells[c][i]} is not a positive price"
+
+        flag(parsed[column] <= 0, not_positive)
     flag(parsed["volume"] < 0, lambda i: f"volume {cells['volume'][i]} is negative")
     flag(
         parsed["high"] < parsed["low"],
@@ -169,11 +173,11 @@ def check_bars_csv(raw: pl.DataFrame) -> tuple[pl.DataFrame, list[CsvProblem]]:
     )
     for column in ("open", "close"):
         outside = (parsed[column] < parsed["low"]) | (parsed[column] > parsed["high"])
-        flag(
-            outside & (parsed["high"] >= parsed["low"]),
-            lambda i, c=column: f"{c} {cells[c][i]} is outside [low, high]; kept as is",
-            refuse=False,
-        )
+
+        def outside_range(i: int, c: str = column) -> str:
+            return f"{c} {cells[c][i]} is outside [low, high]; kept as is"
+
+        flag(outside & (parsed["high"] >= parsed["low"]), outside_range, refuse=False)
     repeated = parsed["date"].is_duplicated()
     flag(
         repeated,
@@ -258,11 +262,12 @@ def indicator_report(
         raise UsageError(f"--start {start} is after --end {end}: pass --start on or before --end")
     check_range(start, end)
     specs = parse_spec(spec)
-    chosen: Interval = interval  # type: ignore[assignment]
+    chosen: Interval = interval
     if input_path is not None:
         bars = read_bars_csv(input_path, warn)
         result = indicators_in_range(bars, start, end, interval=chosen, specs=specs)
     else:
+        assert ticker is not None  # exactly one of ticker and input_path, checked above
         result = indicators_for(
             ticker.strip().upper(), start, end, interval=chosen, specs=specs, lake_uri=lake_uri
         )

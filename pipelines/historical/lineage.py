@@ -50,8 +50,9 @@ def other_data(*, lake_uri: str) -> str | None:
         names = _sources_seen(contract, column, lake_uri=lake_uri)
         if None in names:
             return f"{contract.path} has rows that do not say their source"
-        if names - {DEMO_SOURCE}:
-            return f"{contract.path} has rows from {', '.join(sorted(names - {DEMO_SOURCE}))}"
+        others = sorted(name for name in names - {DEMO_SOURCE} if name is not None)
+        if others:
+            return f"{contract.path} has rows from {', '.join(others)}"
     return None
 
 

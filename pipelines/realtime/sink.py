@@ -290,7 +290,7 @@ class RedisSink:
             with contextlib.suppress(RedisError, OSError):
                 self._client.close()
 
-    async def _on_writer(self, function, *args):  # type: ignore[no-untyped-def]
+    async def _on_writer(self, function, *args):
         if self._executor is None:
             raise RuntimeError("the sink is not started")
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
@@ -518,9 +518,17 @@ class RedisSink:
         `ALERTS_STREAM_MAXLEN` entries)."""
         entries = self.client.xrevrange(ALERTS_STREAM, count=ALERTS_STREAM_MAXLEN)
         held: set[tuple[str, int]] = set()
-        for _, fields in entries:
+        for _, fields in entries or ():
+            if fields is None:
+                continue
             with contextlib.suppress(KeyError, ValueError):
-                held.add((fields[b"symbol"].decode(), int(fields[b"time_ms"])))
+                symbol = fields[b"symbol"]
+                held.add(
+                    (
+                        symbol.decode() if isinstance(symbol, bytes) else symbol,
+                        int(fields[b"time_ms"]),
+                    )
+                )
         return held
 
     def _write(
@@ -725,8 +733,8 @@ class RedisSink:
                 samples.append(part)
         now = time.monotonic()
         for reply, part in zip(self._send(commands, len(commands), slots), samples, strict=True):
-            items = reply if isinstance(reply, list) else [reply] * len(part)
-            for (key, _, _), item in zip(part, items, strict=True):
+            replies = reply if isinstance(reply, list) else [reply] * len(part)
+            for (key, _, _), item in zip(part, replies, strict=True):
                 if isinstance(item, ResponseError):
                     if is_transient(item):
                         raise RedisNotWritable(f"Redis cannot write now: {item}")
@@ -925,8 +933,8 @@ class RedisSink:
             pipe = self.client.pipeline(transaction=False)
             pipe.execute_command("TS.MADD", *args)
             flat: list[object] = []
-            for key, value in counters.items():
-                flat.extend((key, str(value)))
+            for key, count in counters.items():
+                flat.extend((key, str(count)))
             pipe.execute_command("HSET", WORKER_STATS_KEY, *flat)
             if self._config_fields:
                 pipe.execute_command("HSET", WORKER_CONFIG_KEY, *_flatten(self._config_fields))

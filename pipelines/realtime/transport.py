@@ -68,7 +68,7 @@ REPLY_OFF = pack(("CLIENT", "REPLY", "OFF"))
 REPLY_ON = pack(("CLIENT", "REPLY", "ON"))
 
 
-def can_silence_replies(client: redis.Redis) -> bool:
+def can_silence_replies(client: redis.Redis | redis.RedisCluster) -> bool:
     """True when this server and user may run `CLIENT REPLY` (an ACL or a proxy may refuse it)."""
     try:
         return client.execute_command("CLIENT", "REPLY", "ON") in (b"OK", "OK", True)
