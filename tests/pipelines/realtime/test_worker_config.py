@@ -22,7 +22,7 @@ from pipelines.realtime.velocity import VelocityConfig
 from pipelines.realtime.worker import RealtimeWorker, WorkerConfig
 from tests.pipelines.realtime.conftest import eventually
 
-PAGE = Path(__file__).resolve().parents[2] / "pages" / "live_velocity.py"
+PAGE = Path(__file__).resolve().parents[3] / "pages" / "live_velocity.py"
 CUSTOM = VelocityConfig(window_ms=8_000, threshold_pct=1.7, rearm_fraction=0.4)
 
 
