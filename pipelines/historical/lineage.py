@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from lake import tables
 from lake.errors import TickerlakeError
-from lake.schemas import GOLD_TABLES, SILVER_TABLES, SOURCE_COLUMN, TableContract
+from lake.lineage import table_sources
+from lake.schemas import GOLD_TABLES, SILVER_TABLES, SOURCE_COLUMN
 from lake.storage import lake_root
 from pipelines.historical.bronze import bronze_contracts
 
@@ -47,7 +48,7 @@ def other_data(*, lake_uri: str) -> str | None:
     bronze = [(contract, "_source") for contract in bronze_contracts()]
     lineage = [(contract, SOURCE_COLUMN) for contract in (*SILVER_TABLES, *GOLD_TABLES)]
     for contract, column in (*lineage, *bronze):
-        names = _sources_seen(contract, column, lake_uri=lake_uri)
+        names = table_sources(contract, column=column, lake_uri=lake_uri)
         if None in names:
             return f"{contract.path} has rows that do not say their source"
         others = sorted(name for name in names - {DEMO_SOURCE} if name is not None)
@@ -95,24 +96,5 @@ def _has_lineage(table: DeltaTable) -> bool:
 def _bronze_all_synthetic(*, lake_uri: str) -> bool:
     seen: set[str | None] = set()
     for contract in bronze_contracts():
-        seen |= _sources_seen(contract, "_source", lake_uri=lake_uri)
+        seen |= table_sources(contract, column="_source", lake_uri=lake_uri)
     return seen == {DEMO_SOURCE}
-
-
-def _sources_seen(contract: TableContract, column: str, *, lake_uri: str) -> set[str | None]:
-    """Return the source names the table's file statistics show for `column` (None for
-    rows without one, or a table without the column); empty for a missing or empty table.
-    Statistics give each file's min and max, which name every source of a file holding
-    one or two, and at least two of a file holding more."""
-    if not tables.exists(contract, lake_uri=lake_uri):
-        return set()
-    stats = tables.file_stats(contract, lake_uri=lake_uri)
-    if stats.is_empty() or stats["num_records"].sum() == 0:
-        return set()
-    low, high, nulls = f"min.{column}", f"max.{column}", f"null_count.{column}"
-    if low not in stats.columns:
-        return {None}
-    names: set[str | None] = set(stats[low].to_list()) | set(stats[high].to_list())
-    if stats[nulls].fill_null(1).sum() > 0:
-        names.add(None)
-    return names
